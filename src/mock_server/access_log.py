@@ -1,0 +1,46 @@
+"""One access-log line per request: method, path, status, auth kind, latency.
+
+Only those fields are logged: never headers, bodies, query strings or
+details, so secrets, signatures and tokens cannot reach the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("mock_server.access")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            if logger.isEnabledFor(logging.INFO):
+                auth_kind = scope.get("state", {}).get("auth_kind", "-")
+                logger.info(
+                    "%s %s %d %s %.1fms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    auth_kind,
+                    (time.perf_counter() - started) * 1000,
+                )

@@ -1,0 +1,78 @@
+"""`create_app(settings)`: wires the spec, the state, the routes and the errors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_server import control, routes, spec
+from mock_server.access_log import AccessLogMiddleware
+from mock_server.clock import Clock
+from mock_server.errors import ApiError, ProductionDefect
+from mock_server.pipeline import make_endpoint
+from mock_server.responses import error_response, json_response, production_500
+from mock_server.settings import Settings
+from mock_server.state import MockState
+
+
+def spec_operations(settings: Settings) -> list[spec.Operation]:
+    """The operations to serve: the contract's, and the control API's when on."""
+    ops = spec.operations(spec.load_document(settings.spec_path), "auth")
+    if settings.control:
+        ops += spec.operations(spec.load_document(settings.control_spec_path), "control")
+    return ops
+
+
+def build_routes(operations: list[spec.Operation]) -> list[Route]:
+    """One route per spec path; fails at start-up if spec and handlers differ."""
+    handlers = {**routes.HANDLERS, **control.HANDLERS}
+    by_path: dict[str, dict[str, spec.Operation]] = defaultdict(dict)
+    for op in operations:
+        if op.operation_id not in handlers:
+            raise RuntimeError(f"the spec's operation {op.operation_id} has no handler")
+        by_path[op.path][op.method] = op
+    served = {op.operation_id for op in operations}
+    missing = set(routes.HANDLERS) - served
+    if missing:
+        raise RuntimeError(f"handlers without a spec operation: {sorted(missing)}")
+    result = []
+    for path, ops in by_path.items():
+        route = Route(path, make_endpoint(ops, handlers), methods=list(ops))
+        route.methods = set(ops)  # no implicit HEAD: the spec does not list it
+        result.append(route)
+    return result
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
+
+
+async def _production_defect(request: Request, exc: Exception) -> Response:
+    return production_500()
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings()
+    app = Starlette(
+        routes=build_routes(spec_operations(settings)),
+        middleware=[Middleware(AccessLogMiddleware)],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ProductionDefect: _production_defect,
+        },
+    )
+    app.state.mock = MockState.build(settings, clock)
+    return app

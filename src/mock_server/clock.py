@@ -1,0 +1,41 @@
+"""The mock's clock: real time by default, frozen or shifted on request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class Clock:
+    """Unix seconds (fractional). `set` freezes it, `advance` moves it."""
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._frozen: float | None = None
+        self._offset = 0.0
+
+    def now(self) -> float:
+        frozen = self._frozen
+        return frozen if frozen is not None else self._source() + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def set(self, now: float | None) -> None:
+        """Freeze at `now`, or go back to real time with `None`."""
+        with self._lock:
+            self._frozen = now
+            self._offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += seconds
+            else:
+                self._offset += seconds
+
+    def reset(self) -> None:
+        self.set(None)

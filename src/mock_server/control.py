@@ -1,0 +1,132 @@
+"""Handlers of the `/_mock/` control API (`openapi/control.yaml`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mock_server import hotkeys, jwt_tokens, keys, views
+from mock_server.errors import BadRequest, NotFound
+from mock_server.routes import Context, Result
+from mock_server.state import MockState
+
+
+def state_view(state: MockState) -> dict:
+    store = state.store
+    return {
+        "now": state.clock.now(),
+        "users": [views.user_view(u) for u in store.users()],
+        "metagraph": {str(n): hks for n, hks in store.metagraph().items()},
+        "keys": [views.key_view(k) for k in store.all_keys()],
+    }
+
+
+def mock_reset(ctx: Context) -> Result:
+    ctx.state.reset()
+    return state_view(ctx.state), {}
+
+
+def mock_state(ctx: Context) -> Result:
+    return state_view(ctx.state), {}
+
+
+def mock_add_user(ctx: Context) -> Result:
+    body = ctx.body
+    given = [name for name in ("hotkey", "uri", "seed") if body.get(name)]
+    if len(given) > 1:
+        raise BadRequest("Give one of hotkey, uri or seed")
+    hotkey = body.get("hotkey")
+    try:
+        if body.get("uri") or body.get("seed"):
+            hotkey = hotkeys.keypair_from(uri=body.get("uri"), seed=body.get("seed")).ss58_address
+    except Exception as exc:
+        raise BadRequest(f"Cannot derive a hotkey: {exc}") from None
+    if hotkey and not hotkeys.is_valid_address(hotkey):
+        raise BadRequest(f"{hotkey} is not an ss58 address")
+    user_id = body.get("user_id")
+    if user_id is not None and keys.parse_uuid(user_id) is None:
+        raise BadRequest(f"user_id {user_id} is not a UUID")
+    user = ctx.state.store.add_user(body["username"], hotkey, user_id and keys.parse_uuid(user_id))
+    for netuid in body.get("registered_on") or []:
+        if hotkey:
+            ctx.state.store.register(netuid, hotkey)
+    return views.user_view(user), {}
+
+
+def _registration(ctx: Context, registered: bool) -> Result:
+    netuid, hotkey = ctx.params["netuid"], ctx.params["hotkey"]
+    if registered:
+        ctx.state.store.register(netuid, hotkey)
+    else:
+        ctx.state.store.unregister(netuid, hotkey)
+    return {"netuid": netuid, "hotkey": hotkey, "registered": registered}, {}
+
+
+def mock_register_hotkey(ctx: Context) -> Result:
+    return _registration(ctx, True)
+
+
+def mock_unregister_hotkey(ctx: Context) -> Result:
+    return _registration(ctx, False)
+
+
+def _clock_view(ctx: Context) -> Result:
+    return {"now": ctx.state.clock.now(), "frozen": ctx.state.clock.frozen}, {}
+
+
+def mock_get_clock(ctx: Context) -> Result:
+    return _clock_view(ctx)
+
+
+def mock_set_clock(ctx: Context) -> Result:
+    ctx.state.clock.set(ctx.body["now"])
+    return _clock_view(ctx)
+
+
+def mock_advance_clock(ctx: Context) -> Result:
+    ctx.state.clock.advance(ctx.body["seconds"])
+    return _clock_view(ctx)
+
+
+def mock_mint_jwt(ctx: Context) -> Result:
+    user = ctx.state.store.user(ctx.body["user_id"])
+    if user is None:
+        raise NotFound(f"No user with id {ctx.body['user_id']}")
+    extra = {"sub": ctx.body["sub"]} if "sub" in ctx.body else {}
+    token = jwt_tokens.mint(
+        user, ctx.state.jwt_secret, ctx.state.clock.now(), ctx.body.get("ttl", 86400), **extra
+    )
+    return {"token": token}, {}
+
+
+def mock_add_key(ctx: Context) -> Result:
+    body = ctx.body
+    if ctx.state.store.user(body["user_id"]) is None:
+        raise NotFound(f"No user with id {body['user_id']}")
+    admin = body.get("admin", True)
+    scopes = (
+        []
+        if admin
+        else [
+            (s["object_type"], s.get("object_id"), s.get("action"))
+            for s in body.get("scopes") or []
+        ]
+    )
+    try:
+        key, token = ctx.state.store.create_key(
+            body["user_id"],
+            body["name"],
+            admin,
+            scopes,
+            ctx.state.clock.now(),
+            body.get("secret_key"),
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return {**views.key_view(key), "secret_key": token}, {}
+
+
+HANDLERS: dict[str, Callable[[Context], Result]] = {
+    name: handler
+    for name, handler in globals().items()
+    if name.startswith("mock_") and callable(handler)
+}

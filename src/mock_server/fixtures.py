@@ -1,0 +1,162 @@
+"""Fixture files: the users, registrations and keys the mock starts with.
+
+A fixture is resolved once (hotkeys derived, missing key secrets generated)
+and then applied to an empty store at start and at every reset, so a reset
+gives back the very same keys and secrets.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mock_server import hotkeys, keys
+from mock_server.store import Store
+
+ACTIONS = {"read", "write", "delete", "invoke", None}
+
+
+class FixtureError(ValueError):
+    """The fixture file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class FixtureKey:
+    name: str
+    admin: bool
+    scopes: tuple[tuple[str, str | None, str | None], ...]
+    secret_key: str
+
+
+@dataclass(frozen=True)
+class FixtureUser:
+    username: str
+    user_id: str
+    hotkey: str | None
+    uri: str | None
+    seed: str | None
+    registered_on: tuple[int, ...]
+    keys: tuple[FixtureKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fixture:
+    users: tuple[FixtureUser, ...]
+    registrations: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def apply(self, store: Store, now: float) -> None:
+        """Seed an empty store with this fixture."""
+        for netuid, hotkey_list in self.registrations.items():
+            for hotkey in hotkey_list:
+                store.register(netuid, hotkey)
+        for user in self.users:
+            store.add_user(user.username, user.hotkey, user.user_id)
+            for netuid in user.registered_on:
+                if user.hotkey:
+                    store.register(netuid, user.hotkey)
+            for key in user.keys:
+                store.create_key(
+                    user.user_id, key.name, key.admin, key.scopes, now, token=key.secret_key
+                )
+
+
+def load_fixture(path: Path, *, netuid: int, rng: random.Random) -> Fixture:
+    """Read and resolve a fixture file; raises FixtureError with the reason."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"{path}: not valid YAML: {exc}") from None
+    return resolve_fixture(raw or {}, netuid=netuid, rng=rng, where=str(path))
+
+
+def resolve_fixture(raw: Any, *, netuid: int, rng: random.Random, where: str) -> Fixture:
+    if not isinstance(raw, dict):
+        raise FixtureError(f"{where}: the top level must be a mapping with 'users'")
+    users_raw = raw.get("users") or []
+    if not isinstance(users_raw, list):
+        raise FixtureError(f"{where}: 'users' must be a list")
+    users = tuple(
+        _resolve_user(item, netuid, rng, f"{where}: users[{i}]") for i, item in enumerate(users_raw)
+    )
+    registrations: dict[int, tuple[str, ...]] = {}
+    for key, value in (raw.get("registrations") or {}).items():
+        try:
+            registrations[int(key)] = tuple(str(h) for h in value)
+        except (TypeError, ValueError):
+            raise FixtureError(
+                f"{where}: registrations must map a netuid to a list of hotkeys"
+            ) from None
+    return Fixture(users, registrations)
+
+
+def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> FixtureUser:
+    if not isinstance(item, dict) or not isinstance(item.get("username"), str):
+        raise FixtureError(f"{where}: each user needs a 'username' string")
+    uri, seed, hotkey = item.get("uri"), item.get("seed"), item.get("hotkey")
+    if sum(v is not None for v in (uri, seed, hotkey)) > 1:
+        raise FixtureError(f"{where}: give one of 'uri', 'seed' or 'hotkey'")
+    try:
+        if uri or seed:
+            hotkey = hotkeys.keypair_from(uri=uri, seed=seed).ss58_address
+    except Exception as exc:
+        raise FixtureError(f"{where}: cannot derive a hotkey: {exc}") from None
+    if hotkey is not None and not hotkeys.is_valid_address(str(hotkey)):
+        raise FixtureError(f"{where}: {hotkey!r} is not an ss58 address")
+    if uri and not seed:
+        seed = hotkeys.DEV_SEEDS.get(uri)
+    user_id = str(item.get("user_id") or keys.new_uuid(rng))
+    try:
+        user_id = str(uuid.UUID(user_id))
+    except ValueError:
+        raise FixtureError(f"{where}: user_id {user_id!r} is not a UUID") from None
+    registered_on = [int(n) for n in item.get("registered_on") or []]
+    if item.get("registered"):
+        registered_on.append(netuid)
+    fixture_keys = tuple(
+        _resolve_key(k, user_id, rng, f"{where}.keys[{i}]")
+        for i, k in enumerate(item.get("keys") or [])
+    )
+    names = [k.name for k in fixture_keys]
+    if len(names) != len(set(names)):
+        raise FixtureError(f"{where}: key names must be unique per user")
+    return FixtureUser(
+        item["username"],
+        user_id,
+        hotkey,
+        uri,
+        seed,
+        tuple(dict.fromkeys(registered_on)),
+        fixture_keys,
+    )
+
+
+def _resolve_key(item: Any, user_id: str, rng: random.Random, where: str) -> FixtureKey:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise FixtureError(f"{where}: each key needs a 'name' string")
+    admin = item.get("admin", True)
+    if not isinstance(admin, bool):
+        raise FixtureError(f"{where}: 'admin' must be true or false")
+    scopes = []
+    for j, scope in enumerate(item.get("scopes") or []):
+        if not isinstance(scope, dict) or not isinstance(scope.get("object_type"), str):
+            raise FixtureError(f"{where}.scopes[{j}]: needs an 'object_type' string")
+        if scope.get("action") not in ACTIONS:
+            raise FixtureError(f"{where}.scopes[{j}]: action must be read, write, delete or invoke")
+        scopes.append((scope["object_type"], scope.get("object_id"), scope.get("action")))
+    secret = item.get("secret_key")
+    if secret is None:
+        secret = keys.make_token(keys.new_uuid(rng), user_id, keys.new_secret(rng))
+    parsed = keys.parse_token(str(secret))
+    if parsed is None or parsed[1] != user_id:
+        raise FixtureError(
+            f"{where}: secret_key must match cpk_<key id hex>.<user id hex>.<32 alphanumerics> "
+            f"with this user's id ({uuid.UUID(user_id).hex})"
+        )
+    return FixtureKey(item["name"], admin, tuple(() if admin else scopes), str(secret))

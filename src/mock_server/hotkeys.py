@@ -1,0 +1,54 @@
+"""sr25519 hotkeys: the only module that imports substrate-interface."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from substrateinterface import Keypair
+
+SS58_FORMAT = 42
+
+
+@lru_cache(maxsize=4096)
+def _verifier(ss58_address: str) -> Keypair | None:
+    try:
+        return Keypair(ss58_address=ss58_address, ss58_format=SS58_FORMAT)
+    except Exception:
+        return None
+
+
+def is_valid_address(ss58_address: str) -> bool:
+    return _verifier(ss58_address) is not None
+
+
+def verify(ss58_address: str, message: str, signature: bytes) -> bool:
+    """True when `signature` signs `message` (or `<Bytes>message</Bytes>`)."""
+    keypair = _verifier(ss58_address)
+    if keypair is None or len(signature) != 64:
+        return False
+    try:
+        return bool(keypair.verify(message, signature))
+    except Exception:
+        return False
+
+
+def keypair_from(*, uri: str | None = None, seed: str | None = None) -> Keypair:
+    """A signing keypair from a dev URI (`//Alice`) or a 64-hex seed."""
+    if uri:
+        return Keypair.create_from_uri(uri, ss58_format=SS58_FORMAT)
+    if seed:
+        return Keypair.create_from_seed(seed.removeprefix("0x"), ss58_format=SS58_FORMAT)
+    raise ValueError("a keypair needs a uri or a seed")
+
+
+# Mini-secret seeds of the substrate dev accounts, as `subkey inspect` prints them.
+# A dev URI's keypair can be derived, but not its seed, so the client config
+# (which wants a seed) is available for these and for users given by seed.
+DEV_SEEDS = {
+    "//Alice": "e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a",
+    "//Bob": "398f0c28f98885e046333d4a41c19cee4c37368a9832c6502f6cfd182e2aef89",
+}
+
+
+def sign(keypair: Keypair, message: str) -> str:
+    return keypair.sign(message).hex()

@@ -1,0 +1,47 @@
+"""JSON and error responses, in the shapes the contract names."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.responses import PlainTextResponse, Response
+
+from mock_server.errors import ApiError
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def render_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON, as FastAPI writes it; never fails on echoed input
+    (lone surrogates are escaped, NaN and infinities become strings)."""
+    try:
+        return json.dumps(
+            payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return json.dumps(_finite(payload), separators=(",", ":")).encode("ascii")
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(render_json(payload), status, headers, media_type="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response({"detail": error.detail}, error.status)
+
+
+def production_500() -> Response:
+    """What production answers where it crashes (a quirk only)."""
+    return PlainTextResponse("Internal Server Error", 500)

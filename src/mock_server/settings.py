@@ -1,0 +1,57 @@
+"""One frozen Settings object; the CLI builds it (flag > env var > default)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SPEC = PROJECT_ROOT / "openapi" / "auth.yaml"
+DEFAULT_CONTROL_SPEC = PROJECT_ROOT / "openapi" / "control.yaml"
+DEFAULT_FIXTURES = Path(__file__).resolve().parent / "data" / "default.yaml"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the mock is configured with."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    fixtures: Path = DEFAULT_FIXTURES
+    netuid: int = 64
+    registry_password: str = "chutes-mock-registry"
+    quirks: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "info"
+    control: bool = True
+    control_token: str | None = None
+    seed: int | None = None
+    jwt_secret: str | None = None
+    spec_path: Path = DEFAULT_SPEC
+    control_spec_path: Path = DEFAULT_CONTROL_SPEC
+    max_body_bytes: int = MAX_BODY_BYTES
+    nonce_window: float = 600.0
+    key_cache_seconds: float = 60.0
+
+    def quirk(self, name: str) -> bool:
+        return name in self.quirks
+
+    def unsafe_exposure(self) -> str | None:
+        """Why these settings must not start, or None when they may."""
+        if not self.control or self.control_token or is_loopback(self.host):
+            return None
+        return (
+            f"refusing to serve the control API on non-loopback host {self.host!r}: "
+            "it can mint keys and move time. Pass --control-token TOKEN "
+            "(then every /_mock/ call needs X-Mock-Control-Token) or --no-control."
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

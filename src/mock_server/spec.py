@@ -1,0 +1,115 @@
+"""Load the OpenAPI documents and turn each operation into a runtime record.
+
+Routes, parameter parsing and request validators are all built from here,
+so the mock cannot drift from `openapi/auth.yaml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # "query" or "path"
+    required: bool
+    schema: dict[str, Any]
+    validator: Any
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str
+    document: str  # "auth" or "control"
+    purpose: str | None
+    hotkey_requires: str | None
+    parameters: tuple[Parameter, ...]
+    body_schema: dict[str, Any] | None
+    body_required: bool
+    body_validator: Any
+
+    @property
+    def has_body(self) -> bool:
+        return self.body_schema is not None
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def resolve(node: Any, root: dict[str, Any]) -> Any:
+    """Inline every local `$ref` (the spec has no recursive schemas)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = root
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            merged = {**resolve(target, root), **{k: v for k, v in node.items() if k != "$ref"}}
+            return resolve(merged, root)
+        return {key: resolve(value, root) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve(item, root) for item in node]
+    return node
+
+
+def operations(document: dict[str, Any], name: str) -> list[Operation]:
+    """Every operation of one OpenAPI document, validators compiled."""
+    result = []
+    for path, item in document.get("paths", {}).items():
+        item = resolve(item, document)
+        shared = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            params = _merge_parameters(shared, op.get("parameters", []))
+            body = op.get("requestBody")
+            body_schema = body["content"]["application/json"]["schema"] if body else None
+            result.append(
+                Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    document=name,
+                    purpose=op.get("x-chutes-purpose"),
+                    hotkey_requires=op.get("x-chutes-hotkey-requires"),
+                    parameters=tuple(
+                        Parameter(
+                            p["name"],
+                            p["in"],
+                            bool(p.get("required")),
+                            p["schema"],
+                            jsonschema_rs.validator_for(p["schema"]),
+                        )
+                        for p in params
+                        if p["in"] in ("query", "path")
+                    ),
+                    body_schema=body_schema,
+                    body_required=bool(body and body.get("required")),
+                    body_validator=jsonschema_rs.validator_for(body_schema)
+                    if body_schema
+                    else None,
+                )
+            )
+    return result
+
+
+def _merge_parameters(shared: list[dict], own: list[dict]) -> list[dict]:
+    merged = {(p["name"], p["in"]): p for p in shared}
+    merged.update({(p["name"], p["in"]): p for p in own})
+    return list(merged.values())

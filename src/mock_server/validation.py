@@ -1,0 +1,201 @@
+"""Request validation against the spec, with FastAPI's 422 entries.
+
+Each jsonschema-rs error becomes one pydantic-2-style entry
+`{"type", "loc", "msg", "input", "ctx"?}`; entries come in field order, one
+per invalid field. Under quirk D10 values are coerced first, the lax way
+production does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server.errors import ValidationFailed
+from mock_server.spec import Operation, Parameter
+
+MISSING: Any = object()
+
+_INT = re.compile(r"\s*[+-]?[0-9]+\s*")
+_LAX_INT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
+_LAX_TRUE = {"1", "on", "t", "true", "y", "yes"}
+_LAX_FALSE = {"0", "off", "f", "false", "n", "no"}
+
+_TYPE_ERRORS = {
+    "boolean": ("bool_type", "Input should be a valid boolean"),
+    "string": ("string_type", "Input should be a valid string"),
+    "integer": ("int_type", "Input should be a valid integer"),
+    "number": ("float_type", "Input should be a valid number"),
+    "array": ("list_type", "Input should be a valid list"),
+    "object": (
+        "model_attributes_type",
+        "Input should be a valid dictionary or object to extract fields from",
+    ),
+    "null": ("none_required", "Input should be None"),
+}
+_INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+
+
+def validate_params(
+    operation: Operation,
+    query: Mapping[str, str],
+    path_params: Mapping[str, str],
+    *,
+    lax: bool,
+    skip_minimum: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Parsed query and path parameters, and the entries of those that failed.
+
+    `skip_minimum` drops the lower bounds, as production (quirk D1) has none.
+    """
+    values: dict[str, Any] = {}
+    entries: list[dict[str, Any]] = []
+    for param in operation.parameters:
+        source = query if param.location == "query" else path_params
+        raw = source.get(param.name)
+        if raw is None:
+            if param.required:
+                entries.append(_missing([param.location, param.name], None))
+            else:
+                values[param.name] = param.default
+            continue
+        value, entry = _parse_param(param, raw, lax)
+        if entry is None:
+            found = _entries(param.validator, value, [param.location, param.name], raw)
+            entry = next(
+                (e for e in found if not (skip_minimum and e["type"] == "greater_than_equal")), None
+            )
+        if entry is None:
+            values[param.name] = value
+        else:
+            entries.append(entry)
+    return values, entries
+
+
+def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, list[dict]]:
+    """The body (coerced under lax), and its entries; `body` is JSON, text or MISSING."""
+    if body is MISSING or body is None:
+        if operation.body_required:
+            return body, [_missing(["body"], None)]
+        return None, []
+    if isinstance(body, str):  # not sent as JSON: pydantic sees the raw text
+        return body, [_entry("object", ["body"], body)]
+    if lax:
+        body = _coerce_lax(body, operation.body_schema or {})
+    entries = list(_entries(operation.body_validator, body, ["body"], MISSING))
+    return body, _in_field_order(entries, operation.body_schema or {})
+
+
+def raise_if_any(entries: list[dict[str, Any]]) -> None:
+    if entries:
+        raise ValidationFailed(entries)
+
+
+def _parse_param(param: Parameter, raw: str, lax: bool) -> tuple[Any, dict | None]:
+    if param.schema.get("type") != "integer":
+        return raw, None
+    pattern = _LAX_INT if lax else _INT
+    if not pattern.fullmatch(raw):
+        return raw, {
+            "type": "int_parsing",
+            "loc": [param.location, param.name],
+            "msg": _INT_PARSING,
+            "input": raw,
+        }
+    return int(raw.strip().split(".")[0]), None
+
+
+def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
+    seen: set[tuple] = set()
+    for error in validator.iter_errors(instance):
+        where = loc + list(error.instance_path)
+        kind = error.kind.name
+        data = error.kind.as_dict()
+        if kind == "required":
+            where = [*where, data["property"]]
+        key = tuple(where)
+        if key in seen:
+            continue
+        seen.add(key)
+        value = error.instance if raw_input is MISSING else raw_input
+        if kind == "required":
+            yield _missing(where, value)
+        elif kind == "type":
+            expected = [t for t in data["types"] if t != "null"] or ["null"]
+            yield _entry(expected[0], where, value)
+        elif kind == "enum":
+            options = [o for o in data["options"] if o is not None]
+            text = _or_list([f"'{o}'" for o in options])
+            yield {
+                "type": "enum",
+                "loc": where,
+                "msg": f"Input should be {text}",
+                "input": value,
+                "ctx": {"expected": text},
+            }
+        elif kind == "minimum":
+            yield {
+                "type": "greater_than_equal",
+                "loc": where,
+                "msg": f"Input should be greater than or equal to {data['limit']}",
+                "input": value,
+                "ctx": {"ge": data["limit"]},
+            }
+        else:
+            yield {"type": "value_error", "loc": where, "msg": error.message, "input": value}
+
+
+def _entry(json_type: str, loc: list, value: Any) -> dict[str, Any]:
+    error_type, msg = _TYPE_ERRORS.get(json_type, ("value_error", "Input is not valid"))
+    return {"type": error_type, "loc": loc, "msg": msg, "input": value}
+
+
+def _missing(loc: list, value: Any) -> dict[str, Any]:
+    return {"type": "missing", "loc": loc, "msg": "Field required", "input": value}
+
+
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _field_order(schema: dict[str, Any]) -> dict[str, int]:
+    order: dict[str, int] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name in node.get("properties", {}):
+                order.setdefault(name, len(order))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return order
+
+
+def _in_field_order(entries: list[dict], schema: dict[str, Any]) -> list[dict]:
+    order = _field_order(schema)
+
+    def sort_key(entry: dict) -> list[tuple[int, int]]:
+        return [(0, p) if isinstance(p, int) else (1, order.get(p, 10**6)) for p in entry["loc"]]
+
+    return sorted(entries, key=sort_key)
+
+
+def _coerce_lax(body: Any, schema: dict[str, Any]) -> Any:
+    """Production's lax booleans: 'yes', 'on', 1 and the like."""
+    if not isinstance(body, dict):
+        return body
+    coerced = dict(body)
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("type") != "boolean" or name not in coerced:
+            continue
+        value = coerced[name]
+        if isinstance(value, str) and value.strip().lower() in _LAX_TRUE | _LAX_FALSE:
+            coerced[name] = value.strip().lower() in _LAX_TRUE
+        elif type(value) in (int, float) and value in (0, 1):
+            coerced[name] = bool(value)
+    return coerced

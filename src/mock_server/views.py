@@ -1,0 +1,39 @@
+"""How stored objects look in responses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mock_server.store import ApiKey, User
+
+
+def timestamp(seconds: float, *, naive: bool = False) -> str:
+    """RFC 3339 with offset; naive (quirk D5) as production writes it."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return (moment.replace(tzinfo=None) if naive else moment).isoformat()
+
+
+def key_view(key: ApiKey, *, naive: bool = False) -> dict[str, Any]:
+    """A key as `get_key` shows it: never the secret, `method` always null."""
+    return {
+        "api_key_id": key.api_key_id,
+        "user_id": key.user_id,
+        "admin": key.admin,
+        "name": key.name,
+        "created_at": timestamp(key.created_at, naive=naive),
+        "last_used_at": None,
+        "scopes": [
+            {
+                "scope_id": scope.scope_id,
+                "object_type": scope.object_type,
+                "object_id": scope.object_id,
+                "method": None,
+            }
+            for scope in key.scopes
+        ],
+    }
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {"user_id": user.user_id, "username": user.username, "hotkey": user.hotkey}
