@@ -1,0 +1,242 @@
+"""`chutes-mock`: serve the mock, sign a request, or write a client config.
+
+Settings come from flags, then `CHUTES_MOCK_*` environment variables, then
+defaults; this module is the only reader of the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import random
+import shlex
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from mock_server import hotkeys, jwt_tokens, spec
+from mock_server.fixtures import FixtureError, load_fixture
+from mock_server.quirks import parse_quirks
+from mock_server.settings import DEFAULT_FIXTURES, Settings
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    return environ.get(f"CHUTES_MOCK_{name}", default)
+
+
+def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chutes-mock", description="A spec-driven mock of the Chutes authentication API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the mock (default: 127.0.0.1:8000)")
+    serve.add_argument("--host", default=_env(environ, "HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(_env(environ, "PORT", "8000")))
+    serve.add_argument(
+        "--fixtures",
+        type=Path,
+        default=_env(environ, "FIXTURES"),
+        help="YAML file of users, hotkeys, registrations and keys (default: alice and bob)",
+    )
+    serve.add_argument("--netuid", type=int, default=int(_env(environ, "NETUID", "64")))
+    serve.add_argument(
+        "--registry-password", default=_env(environ, "REGISTRY_PASSWORD", "chutes-mock-registry")
+    )
+    serve.add_argument(
+        "--quirks",
+        default=_env(environ, "QUIRKS"),
+        help="'production' (all of D1-D11) or a list such as D3,D8: behave like production "
+        "where it has a known defect",
+    )
+    serve.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=_env(environ, "LOG_LEVEL", "info")
+    )
+    serve.add_argument("--no-control", action="store_true", help="turn off the /_mock/ control API")
+    serve.add_argument(
+        "--control-token",
+        default=_env(environ, "CONTROL_TOKEN"),
+        help="require X-Mock-Control-Token on every /_mock/ call",
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=_env(environ, "SEED"),
+        help="seed ids and secrets, for reproducible runs",
+    )
+
+    sign = commands.add_parser("sign", help="print signed headers and a curl command")
+    who = sign.add_mutually_exclusive_group(required=True)
+    who.add_argument("--uri", help="substrate dev URI, e.g. //Alice")
+    who.add_argument("--seed-hex", dest="seed_hex", help="64-hex hotkey seed")
+    what = sign.add_mutually_exclusive_group()
+    what.add_argument("--purpose", help="signature purpose (default: from the spec)")
+    what.add_argument("--data", help="JSON body to send; the signature covers its sha256")
+    sign.add_argument("--nonce", help="nonce to use (default: now)")
+    sign.add_argument("--base-url", default="http://127.0.0.1:8000")
+    sign.add_argument("method", metavar="METHOD")
+    sign.add_argument("path", metavar="PATH")
+
+    config = commands.add_parser("client-config", help="print a config.ini for the real chutes CLI")
+    config.add_argument("--user", required=True, help="username in the fixtures, e.g. alice")
+    config.add_argument("--fixtures", type=Path, default=_env(environ, "FIXTURES"))
+    config.add_argument("--base-url", default="http://127.0.0.1:8000")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    args = build_parser(environ).parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "sign":
+            print(sign(args))
+            return 0
+        print(client_config(args), end="")
+        return 0
+    except (FixtureError, ValueError) as exc:
+        print(f"chutes-mock: error: {exc}", file=sys.stderr)
+        return 2
+
+
+# serve ----------------------------------------------------------------------
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        fixtures=args.fixtures or DEFAULT_FIXTURES,
+        netuid=args.netuid,
+        registry_password=args.registry_password,
+        quirks=parse_quirks(args.quirks),
+        log_level=args.log_level,
+        control=not args.no_control,
+        control_token=args.control_token or None,
+        seed=args.seed,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.app import create_app
+
+    settings = settings_from(args)
+    refusal = settings.unsafe_exposure()
+    if refusal:
+        print(f"chutes-mock: error: {refusal}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings)
+    print(startup_banner(app.state.mock), flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def startup_banner(state) -> str:
+    """Who is there, with a key and a token each, ready to paste."""
+    settings = state.settings
+    lines = [f"chutes-mock on http://{settings.host}:{settings.port}"]
+    if settings.quirks:
+        lines.append(f"quirks: {', '.join(sorted(settings.quirks, key=lambda q: int(q[1:])))}")
+    lines.append(
+        f"control API: {'/_mock/' if settings.control else 'off'}"
+        + (" (X-Mock-Control-Token required)" if settings.control_token else "")
+    )
+    registered = set(state.store.metagraph().get(settings.netuid, []))
+    for user in state.fixture.users:
+        stored = state.store.user(user.user_id)
+        admin_key = next((k.secret_key for k in user.keys if k.admin), "-")
+        token = jwt_tokens.mint(stored, state.jwt_secret, state.clock.now(), 86400)
+        lines += [
+            "",
+            f"user      {user.username}",
+            f"user_id   {user.user_id}",
+            f"hotkey    {user.hotkey or '-'}"
+            + (f"  (registered on netuid {settings.netuid})" if user.hotkey in registered else ""),
+            f"dev URI   {user.uri or '-'}",
+            f"API key   {admin_key}",
+            f"JWT       {token}",
+        ]
+    return "\n".join(lines)
+
+
+# sign -----------------------------------------------------------------------
+def operation_for(method: str, path: str) -> spec.Operation | None:
+    """The contract's operation for METHOD PATH (path templates matched)."""
+    from mock_server.settings import DEFAULT_SPEC
+
+    bare = path.split("?", 1)[0]
+    for op in spec.operations(spec.load_document(DEFAULT_SPEC), "auth"):
+        template = op.path.split("/")
+        parts = bare.split("/")
+        same_shape = op.method == method and len(template) == len(parts)
+        if same_shape and all(t.startswith("{") or t == p for t, p in zip(template, parts)):  # noqa: B905
+            return op
+    return None
+
+
+def sign(args: argparse.Namespace) -> str:
+    method = args.method.upper()
+    keypair = hotkeys.keypair_from(uri=args.uri, seed=args.seed_hex)
+    nonce = args.nonce or str(int(time.time()))
+    body = args.data.encode() if args.data is not None else b""
+    purpose = args.purpose
+    if purpose is None and args.data is None:
+        op = operation_for(method, args.path)
+        if op is None:
+            raise ValueError(f"{method} {args.path} is not an operation of the contract")
+        purpose = op.purpose
+    if purpose is None:
+        purpose = hashlib.sha256(body).hexdigest()
+    hotkey = keypair.ss58_address
+    headers = {
+        "X-Chutes-Hotkey": hotkey,
+        "X-Chutes-Nonce": nonce,
+        "X-Chutes-Signature": hotkeys.sign(keypair, f"{hotkey}:{nonce}:{purpose}"),
+    }
+    curl = ["curl", "-sS", "-X", method, args.base_url.rstrip("/") + args.path]
+    for name, value in headers.items():
+        curl += ["-H", f"{name}: {value}"]
+    if args.data is not None:
+        curl += ["-H", "Content-Type: application/json", "--data-raw", args.data]
+    lines = [f"{name}: {value}" for name, value in headers.items()]
+    return "\n".join([*lines, "", shlex.join(curl)])
+
+
+# client-config ----------------------------------------------------------------
+def client_config(args: argparse.Namespace) -> str:
+    fixture = load_fixture(args.fixtures or DEFAULT_FIXTURES, netuid=64, rng=random.Random(0))
+    user = next((u for u in fixture.users if u.username == args.user), None)
+    if user is None:
+        names = ", ".join(u.username for u in fixture.users) or "none"
+        raise ValueError(f"no user {args.user!r} in the fixtures (users: {names})")
+    if not user.seed or not user.hotkey:
+        raise ValueError(
+            f"user {args.user!r} has no hotkey seed: give it 'seed:' (64 hex) or a dev URI "
+            f"with a known seed ({', '.join(hotkeys.DEV_SEEDS)}) in the fixtures"
+        )
+    return (
+        "[api]\n"
+        f"base_url = {args.base_url.rstrip('/')}\n"
+        "\n"
+        "[auth]\n"
+        f"username = {user.username}\n"
+        f"user_id = {user.user_id}\n"
+        f"hotkey_seed = {user.seed.removeprefix('0x')}\n"
+        "hotkey_name = default\n"
+        f"hotkey_ss58address = {user.hotkey}\n"
+    )
