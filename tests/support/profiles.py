@@ -1,0 +1,43 @@
+"""Hypothesis profiles shared by the contract and property suites.
+
+    ci    derandomized and bounded: every commit (the default)
+    deep  randomized, ten times the examples: nightly runs
+
+Select with `--hypothesis-profile deep` or HYPOTHESIS_PROFILE=deep.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Verbosity, settings
+
+RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+
+# Examples per test: the suites scale their own settings from these.
+CI_EXAMPLES = 25
+DEEP_EXAMPLES = 250
+
+
+def register() -> None:
+    settings.register_profile(
+        "ci",
+        max_examples=CI_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=RELAXED,
+        print_blob=True,
+        database=None,
+    )
+    settings.register_profile(
+        "deep",
+        max_examples=DEEP_EXAMPLES,
+        derandomize=False,
+        deadline=None,
+        suppress_health_check=RELAXED,
+        print_blob=True,
+        verbosity=Verbosity.normal,
+    )
+
+
+def examples(ci: int, deep: int) -> int:
+    """The example count for the active profile."""
+    return deep if settings().max_examples >= DEEP_EXAMPLES else ci

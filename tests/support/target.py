@@ -1,0 +1,232 @@
+"""The system under test: the in-process mock, or any deployment by URL.
+
+Both speak HTTP through an `httpx.Client`, so every suite runs unchanged
+against either. Credentials for a URL come from the environment:
+
+    CHUTES_HOTKEY_URI | CHUTES_HOTKEY_SEED      user A (hotkey on the metagraph)
+    CHUTES_HOTKEY2_URI | CHUTES_HOTKEY2_SEED    user B (isolation checks)
+    CHUTES_API_KEY                              an admin key of A (optional)
+    CHUTES_REGISTRY_PASSWORD                    to check the registry header (optional)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from substrateinterface import Keypair
+
+from tests.support.ledger import KeyLedger, new_marker
+from tests.support.signing import hotkey_headers, purpose_for
+
+IN_PROCESS_URL = "http://testserver"
+
+
+class MissingCredentials(Exception):
+    """A URL target was named without the credentials it needs."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One user the suite acts as."""
+
+    label: str  # "A" or "B"
+    keypair: Keypair
+    user_id: str | None = None
+
+    @property
+    def hotkey(self) -> str:
+        return self.keypair.ss58_address
+
+
+def keypair_from_env(environ: Mapping[str, str], prefix: str) -> Keypair | None:
+    uri, seed = environ.get(f"{prefix}_URI"), environ.get(f"{prefix}_SEED")
+    if uri:
+        return Keypair.create_from_uri(uri)
+    if seed:
+        return Keypair.create_from_seed(seed.removeprefix("0x"))
+    return None
+
+
+@dataclass
+class Target:
+    """A target plus the run's identities, key ledger and helpers."""
+
+    base_url: str
+    client: httpx.Client
+    user_a: Identity
+    user_b: Identity
+    ledger: KeyLedger
+    app: Any = None  # the ASGI app when in-process
+    has_control: bool = False
+    api_key_a: str | None = None
+    registry_password: str | None = None
+    netuid: int = 64
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def in_process(self) -> bool:
+        return self.app is not None
+
+    def identity(self, label: str) -> Identity:
+        return self.user_a if label == "A" else self.user_b
+
+    # Time ----------------------------------------------------------------
+    def now(self) -> float:
+        """The target's clock: the mock's via control, else this machine's."""
+        if self.has_control:
+            return self.client.get("/_mock/clock").json()["now"]
+        return time.time()
+
+    # Requests --------------------------------------------------------------
+    def signed(
+        self,
+        identity: Identity,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        nonce: int | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A request signed by `identity`'s hotkey, over the exact body bytes."""
+        nonce = int(self.now()) if nonce is None else nonce
+        signed_headers = hotkey_headers(identity.keypair, nonce, purpose_for(method, path), body)
+        if body:
+            signed_headers["Content-Type"] = "application/json"
+        return self.client.request(
+            method, path, content=body, headers={**signed_headers, **(headers or {})}
+        )
+
+    def with_key(self, api_key: str, method: str, path: str, scheme: str = "Basic", **kw):
+        """A request authenticated by an API key (`Basic`, `Bearer` or '' for bare)."""
+        value = f"{scheme} {api_key}" if scheme else api_key
+        headers = {"Authorization": value, **kw.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kw)
+
+    # Keys this run owns ---------------------------------------------------------
+    def create_key(
+        self,
+        identity: Identity,
+        suffix: str = "",
+        *,
+        admin: bool = True,
+        scopes: list[dict] | None = None,
+    ) -> dict:
+        """Create a run-marked key as `identity`; it is recorded for cleanup."""
+        self.ledger.reserve()
+        payload: dict[str, Any] = {"name": self.ledger.name(suffix), "admin": admin}
+        if scopes is not None:
+            payload["scopes"] = scopes
+        response = self.signed(identity, "POST", "/api_keys/", body=json.dumps(payload).encode())
+        response.raise_for_status()
+        created = response.json()
+        self.ledger.record(created["api_key_id"], identity.label)
+        return created
+
+    def record_created(self, response: httpx.Response | Any, owner: str) -> None:
+        """Record a create response made elsewhere (e.g. by Schemathesis)."""
+        try:
+            if response.status_code == 200:
+                self.ledger.record(response.json()["api_key_id"], owner)
+        except (ValueError, KeyError, TypeError):
+            pass
+
+    def delete_key(self, identity: Identity, api_key_id: str) -> httpx.Response:
+        """Delete a key this run created (refuses any other id)."""
+        if not self.ledger.owns(api_key_id):
+            raise PermissionError(f"refusing to delete {api_key_id}: this run did not create it")
+        response = self.signed(identity, "DELETE", f"/api_keys/{api_key_id}")
+        if response.status_code in (200, 404):
+            self.ledger.forget(api_key_id)
+        return response
+
+    def cleanup(self) -> list[str]:
+        """Delete every key this run created and still holds; returns failures."""
+        failures = []
+        for api_key_id, owner in self.ledger.alive().items():
+            try:
+                response = self.delete_key(self.identity(owner), api_key_id)
+                if response.status_code not in (200, 404):
+                    failures.append(f"{api_key_id}: {response.status_code} {response.text[:200]}")
+            except Exception as exc:
+                failures.append(f"{api_key_id}: {exc}")
+        failures += self._sweep()
+        return failures
+
+    def _sweep(self) -> list[str]:
+        """Delete keys named with this run's marker that a lost response left behind."""
+        failures = []
+        for identity in (self.user_a, self.user_b):
+            try:
+                page = self.signed(identity, "GET", "/api_keys/?limit=10000")
+                items = page.json().get("items", []) if page.status_code == 200 else []
+            except Exception:
+                continue
+            for item in items:
+                if str(item.get("name", "")).startswith(self.ledger.marker):
+                    self.ledger.record(item["api_key_id"], identity.label)
+                    response = self.delete_key(identity, item["api_key_id"])
+                    if response.status_code not in (200, 404):
+                        failures.append(f"{item['api_key_id']}: {response.status_code}")
+        return failures
+
+
+def in_process_target(
+    *, quirks: frozenset[str] = frozenset(), max_keys: int = 500, **settings: Any
+) -> Target:
+    """The mock, in this process, seeded with alice (//Alice) and bob (//Bob);
+    `settings` override the mock's Settings (e.g. for a broken-on-purpose run)."""
+    from starlette.testclient import TestClient
+
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    app = create_app(Settings(quirks=quirks, **settings))
+    state = app.state.mock
+    users = {u.username: u for u in state.fixture.users}
+    alice, bob = users["alice"], users["bob"]
+    return Target(
+        base_url=IN_PROCESS_URL,
+        client=TestClient(app, base_url=IN_PROCESS_URL, follow_redirects=False),
+        user_a=Identity("A", Keypair.create_from_uri(alice.uri), alice.user_id),
+        user_b=Identity("B", Keypair.create_from_uri(bob.uri), bob.user_id),
+        ledger=KeyLedger(new_marker(), max_keys),
+        app=app,
+        has_control=state.settings.control,
+        api_key_a=next(k.secret_key for k in alice.keys if k.admin),
+        registry_password=state.settings.registry_password,
+        netuid=state.settings.netuid,
+    )
+
+
+def url_target(base_url: str, environ: Mapping[str, str], *, max_keys: int = 100) -> Target:
+    """A deployment by URL; credentials from the environment (see module doc)."""
+    user_a = keypair_from_env(environ, "CHUTES_HOTKEY")
+    user_b = keypair_from_env(environ, "CHUTES_HOTKEY2")
+    missing = []
+    if user_a is None:
+        missing.append(
+            "CHUTES_HOTKEY_URI or CHUTES_HOTKEY_SEED (user A, registered on the metagraph)"
+        )
+    if user_b is None:
+        missing.append("CHUTES_HOTKEY2_URI or CHUTES_HOTKEY2_SEED (user B, for isolation checks)")
+    if missing:
+        raise MissingCredentials(
+            f"--base-url {base_url} needs credentials from the environment: set "
+            + "; ".join(missing)
+        )
+    assert user_a is not None and user_b is not None
+    return Target(
+        base_url=base_url.rstrip("/"),
+        client=httpx.Client(base_url=base_url.rstrip("/"), timeout=30.0, follow_redirects=False),
+        user_a=Identity("A", user_a),
+        user_b=Identity("B", user_b),
+        ledger=KeyLedger(new_marker(), max_keys),
+        api_key_a=environ.get("CHUTES_API_KEY") or None,
+        registry_password=environ.get("CHUTES_REGISTRY_PASSWORD") or None,
+    )
