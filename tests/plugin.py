@@ -24,6 +24,10 @@ from tests.support.target import MissingCredentials, Target, in_process_target, 
 
 _TARGET_KEY = pytest.StashKey[Target]()
 
+# Registered on import: Hypothesis' own plugin may load --hypothesis-profile
+# before this plugin's pytest_configure runs.
+profiles.register()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chutes", "Chutes conformance target")
@@ -52,13 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    profiles.register()
-    if not config.getoption("hypothesis_profile", None) and not os.environ.get(
-        "HYPOTHESIS_PROFILE"
-    ):
-        hypothesis_settings.load_profile("ci")
-    elif os.environ.get("HYPOTHESIS_PROFILE"):
-        hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+    """`ci` unless --hypothesis-profile or HYPOTHESIS_PROFILE names another."""
+    if not config.getoption("hypothesis_profile", None):
+        hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def build_target(config: pytest.Config) -> Target:
