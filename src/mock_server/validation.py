@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.errors import ValidationFailed
+from mock_server.errors import BODY_NOT_UTF8, BadRequest, ValidationFailed
 from mock_server.spec import Operation, Parameter
 
 MISSING: Any = object()
@@ -35,6 +35,7 @@ _TYPE_ERRORS = {
     "null": ("none_required", "Input should be None"),
 }
 _INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_STRING_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
 
 
 def validate_params(
@@ -83,7 +84,14 @@ def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, l
         return body, [_entry("object", ["body"], body)]
     if lax:
         body = _coerce_lax(body, operation.body_schema or {})
-    entries = list(_entries(operation.body_validator, body, ["body"], MISSING))
+    unicode = _unicode_entries(body, operation.body_schema or {}, ["body"])
+    checked = _scrub(body) if unicode else body
+    try:
+        found = list(_entries(operation.body_validator, checked, ["body"], MISSING))
+    except ValueError:  # jsonschema-rs: values nested ~250+ deep, or lone surrogates
+        raise BadRequest(BODY_NOT_UTF8) from None
+    failed = {tuple(e["loc"]) for e in unicode}
+    entries = unicode + [e for e in found if tuple(e["loc"]) not in failed]
     return body, _in_field_order(entries, operation.body_schema or {})
 
 
@@ -103,7 +111,15 @@ def _parse_param(param: Parameter, raw: str, lax: bool) -> tuple[Any, dict | Non
             "msg": _INT_PARSING,
             "input": raw,
         }
-    return int(raw.strip().split(".")[0]), None
+    try:
+        return int(raw.strip().split(".")[0]), None
+    except ValueError:  # over Python's 4300-digit limit: pydantic's int_parsing_size
+        return raw, {
+            "type": "int_parsing_size",
+            "loc": [param.location, param.name],
+            "msg": "Unable to parse input string as an integer, exceeded maximum size",
+            "input": raw,
+        }
 
 
 def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
@@ -144,6 +160,39 @@ def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
             }
         else:
             yield {"type": "value_error", "loc": where, "msg": error.message, "input": value}
+
+
+def _unicode_entries(value: Any, schema: dict[str, Any], loc: list) -> list[dict[str, Any]]:
+    """pydantic's string_unicode for strings with lone surrogates (JSON allows
+    the escapes, Unicode text does not), in the fields the schema knows."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [{"type": "string_unicode", "loc": loc, "msg": _STRING_UNICODE, "input": value}]
+        return []
+    if isinstance(value, dict) and "properties" in schema:  # only as deep as the schema
+        return [
+            e
+            for name, sub in schema["properties"].items()
+            if name in value
+            for e in _unicode_entries(value[name], sub, [*loc, name])
+        ]
+    if isinstance(value, list) and "items" in schema:
+        items = schema["items"]
+        return [e for i, v in enumerate(value) for e in _unicode_entries(v, items, [*loc, i])]
+    return []
+
+
+def _scrub(value: Any) -> Any:
+    """`value` with lone surrogates replaced, for the schema validator."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def _entry(json_type: str, loc: list, value: Any) -> dict[str, Any]:

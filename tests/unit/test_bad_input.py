@@ -1,0 +1,231 @@
+"""Malformed requests get a 4xx with a clear detail, never a 500 (contract mode)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.harness import ALICE, NOW, Mock, body_of, raw_request
+
+LIMIT = 1024 * 1024
+TOO_LARGE = {"detail": f"Request body too large (limit {LIMIT} bytes)"}
+PARSE_ERROR = {"detail": "There was an error parsing the body"}
+
+
+def test_body_over_1_mib_is_413(mock: Mock) -> None:
+    response = mock.request("POST", "/api_keys/", content=b" " * (LIMIT + 1))
+    assert (response.status_code, response.json()) == (413, TOO_LARGE)
+
+
+def test_body_of_exactly_1_mib_is_read(mock: Mock) -> None:
+    payload = body_of({"name": "big", "admin": True})
+    body = payload + b" " * (LIMIT - len(payload))
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert response.status_code == 200, response.text
+
+
+def test_declared_content_length_over_the_limit_is_413(mock: Mock) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"2000000")]
+    response = raw_request(mock.app, "POST", "/api_keys/", headers, b"{}")
+    assert (response.status_code, response.json()) == (413, TOO_LARGE)
+
+
+def test_chunked_body_over_the_limit_is_413(mock: Mock) -> None:
+    def chunks():
+        for _ in range(17):
+            yield b" " * 65536
+
+    response = mock.request("POST", "/api_keys/", content=chunks())
+    assert (response.status_code, response.json()) == (413, TOO_LARGE)
+
+
+def test_413_also_on_get(mock: Mock) -> None:
+    response = mock.request("GET", "/api_keys/", content=b"x" * (LIMIT + 1))
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("body", [b'{"name": "\xff", "admin": true}', b"\xc3\x28"])
+def test_invalid_utf8_json(mock: Mock, body: bytes) -> None:
+    response = mock.request("POST", "/api_keys/", content=body)
+    assert (response.status_code, response.json()) == (400, PARSE_ERROR)
+
+
+def test_nesting_beyond_the_parser_is_400(mock: Mock) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = mock.request("POST", "/api_keys/", content=body)
+    assert (response.status_code, response.json()) == (400, PARSE_ERROR)
+
+
+@pytest.mark.parametrize("depth", [50, 300, 900])
+def test_deeply_nested_field_is_4xx(mock: Mock, depth: int) -> None:
+    """Reading: a value too deep for the validator to echo back (its limit is
+    about 250 levels) is refused like an unparseable body, with FastAPI's 400."""
+    body = b'{"admin": true, "name": ' + b"[" * depth + b"]" * depth + b"}"
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    if depth == 50:
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["type"] == "string_type"
+    else:  # too deep to echo back: refused as an unparseable body
+        assert (response.status_code, response.json()) == (400, PARSE_ERROR)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers(mock: Mock, token: str) -> None:
+    """Reading: Python's parser admits NaN; as a name it is a string_type 422
+    whose echoed input is rendered as JSON-safe (the body stays valid JSON)."""
+    body = b'{"admin": true, "name": ' + token.encode() + b"}"
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert response.status_code == 422
+    [entry] = response.json()["detail"]
+    assert (entry["type"], entry["loc"]) == ("string_type", ["body", "name"])
+    ignored = b'{"admin": true, "name": "n", "extra": ' + token.encode() + b"}"
+    assert mock.signed(ALICE, "POST", "/api_keys/", ignored).status_code == 200
+
+
+STRING_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
+
+
+def test_lone_surrogate_name(mock: Mock) -> None:
+    """Reading: JSON may escape a lone surrogate, Unicode text may not; pydantic
+    refuses such a str with `string_unicode`, so the contract answers that 422."""
+    body = b'{"admin": true, "name": "a\\ud800"}'
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "string_unicode",
+                "loc": ["body", "name"],
+                "msg": STRING_UNICODE,
+                "input": "a\ud800",
+            }
+        ]
+    }
+
+
+def test_lone_surrogate_object_id_and_action(mock: Mock) -> None:
+    body = (
+        b'{"admin": false, "name": "s", "scopes": [{"object_type": "chutes",'
+        b' "object_id": "\\udc00", "action": "\\udfff"}]}'
+    )
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert response.status_code == 422
+    assert [(e["type"], e["loc"]) for e in response.json()["detail"]] == [
+        ("string_unicode", ["body", "scopes", 0, "object_id"]),
+        ("string_unicode", ["body", "scopes", 0, "action"]),
+    ]
+
+
+def test_lone_surrogate_in_an_ignored_field(mock: Mock) -> None:
+    body = b'{"admin": true, "name": "s", "note": "\\ud800"}'
+    assert mock.signed(ALICE, "POST", "/api_keys/", body).status_code == 200
+
+
+def test_surrogate_pair_escape_is_a_real_character(mock: Mock) -> None:
+    """`\\ud83d\\ude00` is 😀, beyond the BMP: the name rule refuses it (400)."""
+    body = b'{"admin": true, "name": "\\ud83d\\ude00"}'
+    assert mock.signed(ALICE, "POST", "/api_keys/", body).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["x-chutes-signature", "x-chutes-hotkey", "authorization"])
+def test_huge_headers(mock: Mock, name: str) -> None:
+    headers = {
+        "X-Chutes-Hotkey": ALICE.ss58_address,
+        "X-Chutes-Nonce": str(NOW),
+        "X-Chutes-Signature": "ab" * 64,
+    }
+    if name == "authorization":
+        headers = {"Authorization": "Basic " + "a" * 200_000}
+    else:
+        headers[name] = ("zz" if name == "x-chutes-signature" else "5") * 100_000
+    response = mock.request("GET", "/api_keys/", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_huge_nonce(mock: Mock) -> None:
+    response = mock.signed(ALICE, "GET", "/api_keys/", nonce="9" * 100_000)
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid nonce!"})
+
+
+def headers_with(name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
+    base = {
+        b"x-chutes-hotkey": ALICE.ss58_address.encode(),
+        b"x-chutes-nonce": str(NOW).encode(),
+        b"x-chutes-signature": ALICE.sign(f"{ALICE.ss58_address}:{NOW}:api_keys").hex().encode(),
+    }
+    base[name] = value
+    return list(base.items())
+
+
+def test_non_latin_signature(mock: Mock) -> None:
+    value = "подпись".encode()
+    response = raw_request(
+        mock.app, "GET", "/api_keys/", headers_with(b"x-chutes-signature", value)
+    )
+    assert response.status_code == 401
+    shown = value.decode("latin-1")
+    assert response.json() == {
+        "detail": f"Invalid signature: {shown}, with error: "
+        "non-hexadecimal number found in fromhex() arg at position 0"
+    }
+
+
+def test_non_latin_hotkey(mock: Mock) -> None:
+    response = raw_request(
+        mock.app, "GET", "/api_keys/", headers_with(b"x-chutes-hotkey", "ключ".encode())
+    )
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Invalid request signature for hotkey ")
+
+
+def test_non_latin_authorization(mock: Mock) -> None:
+    headers = [(b"authorization", "Basic ключ".encode())]
+    response = raw_request(mock.app, "GET", "/api_keys/", headers)
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "Missing or invalid authorization header(s)"},
+    )
+
+
+def test_bearer_with_non_latin_token(mock: Mock) -> None:
+    headers = [(b"authorization", "Bearer ключ.ключ.ключ".encode())]
+    response = raw_request(mock.app, "GET", "/api_keys/", headers)
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+
+
+@pytest.mark.parametrize("path", ["/api_keys/%00", "/api_keys/%FF", "/api_keys/" + "x" * 10_000])
+def test_odd_key_ids(mock: Mock, path: str) -> None:
+    response = mock.signed(ALICE, "GET", path)
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("API key with id ")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "application/problem+json", "APPLICATION/JSON"],
+)
+def test_json_content_type_variants(mock: Mock, content_type: str) -> None:
+    body = body_of({"name": "ct", "admin": True})
+    response = mock.signed(ALICE, "POST", "/api_keys/", body, content_type=content_type)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "garbage", "multipart/form-data"])
+def test_non_json_content_types_are_422(mock: Mock, content_type: str) -> None:
+    body = body_of({"name": "ct", "admin": True})
+    response = mock.signed(ALICE, "POST", "/api_keys/", body, content_type=content_type)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "model_attributes_type"
+
+
+def test_binary_text_body_is_422(mock: Mock) -> None:
+    response = mock.signed(ALICE, "POST", "/api_keys/", b"\xff\x00\xfe", content_type="text/plain")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize("query", ["page=%00", "page=%FF", "limit=" + "9" * 5000, "page=&limit="])
+def test_odd_query_values_are_422(mock: Mock, query: str) -> None:
+    response = mock.signed(ALICE, "GET", f"/api_keys/?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "query"

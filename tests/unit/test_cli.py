@@ -1,0 +1,191 @@
+"""`chutes-mock` (mock_server.cli.main): sign, client-config and serve's refusals.
+No test starts a server: uvicorn.run is replaced by a tripwire."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from mock_server.cli import main
+from tests.unit.harness import ALICE, BOB, NOW, Mock
+
+
+@pytest.fixture(autouse=True)
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    def tripwire(*args, **kwargs):
+        raise AssertionError("a test tried to start a server")
+
+    monkeypatch.setattr(uvicorn, "run", tripwire)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv), environ={})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def signed_headers(out: str) -> dict[str, str]:
+    head, _, curl = out.partition("\n\n")
+    assert curl.startswith("curl -sS -X ")
+    return dict(line.split(": ", 1) for line in head.splitlines())
+
+
+def test_sign_list_authenticates(mock: Mock, capsys) -> None:
+    code, out, _ = run(capsys, "sign", "--uri", "//Alice", "--nonce", str(NOW), "GET", "/api_keys/")
+    assert code == 0
+    headers = signed_headers(out)
+    assert set(headers) == {"X-Chutes-Hotkey", "X-Chutes-Nonce", "X-Chutes-Signature"}
+    assert headers["X-Chutes-Hotkey"] == ALICE.ss58_address
+    assert mock.request("GET", "/api_keys/", headers=headers).status_code == 200
+
+
+def test_sign_default_nonce_is_now(mock: Mock, capsys) -> None:
+    mock.state.clock.set(None)  # the CLI signs with this machine's time
+    _, out, _ = run(capsys, "sign", "--uri", "//Alice", "GET", "/api_keys/")
+    assert mock.request("GET", "/api_keys/", headers=signed_headers(out)).status_code == 200
+
+
+def test_sign_get_key_path_template(mock: Mock, capsys) -> None:
+    key_id = mock.created(ALICE, "cli")["api_key_id"]
+    _, out, _ = run(
+        capsys, "sign", "--uri", "//Alice", "--nonce", str(NOW), "DELETE", f"/api_keys/{key_id}"
+    )
+    response = mock.request("DELETE", f"/api_keys/{key_id}", headers=signed_headers(out))
+    assert response.status_code == 200
+
+
+def test_sign_registry_with_a_seed(mock: Mock, capsys) -> None:
+    seed = "e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a"
+    _, out, _ = run(
+        capsys, "sign", "--seed-hex", seed, "--nonce", str(NOW), "GET", "/registry/auth"
+    )
+    response = mock.request("GET", "/registry/auth", headers=signed_headers(out))
+    assert (response.status_code, response.json()) == (200, {"authenticated": True})
+
+
+def test_sign_post_with_data(mock: Mock, capsys) -> None:
+    data = '{"name": "from-cli", "admin": true}'
+    code, out, _ = run(
+        capsys,
+        "sign",
+        "--uri",
+        "//Alice",
+        "--nonce",
+        str(NOW),
+        "--data",
+        data,
+        "POST",
+        "/api_keys/",
+    )
+    assert code == 0
+    assert "--data-raw" in out and "Content-Type: application/json" in out
+    response = mock.request(
+        "POST",
+        "/api_keys/",
+        content=data.encode(),
+        headers={**signed_headers(out), "Content-Type": "application/json"},
+    )
+    assert (response.status_code, response.json()["name"]) == (200, "from-cli")
+
+
+def test_sign_explicit_purpose(mock: Mock, capsys) -> None:
+    _, out, _ = run(
+        capsys,
+        "sign",
+        "--uri",
+        "//Bob",
+        "--purpose",
+        "api_keys",
+        "--nonce",
+        str(NOW),
+        "GET",
+        "/api_keys/",
+    )
+    headers = signed_headers(out)
+    assert headers["X-Chutes-Hotkey"] == BOB.ss58_address
+    assert mock.request("GET", "/api_keys/", headers=headers).status_code == 200
+
+
+def test_sign_unknown_operation_is_a_clear_error(capsys) -> None:
+    code, out, err = run(capsys, "sign", "--uri", "//Alice", "GET", "/nope")
+    assert code == 2 and out == ""
+    assert err == "chutes-mock: error: GET /nope is not an operation of the contract\n"
+
+
+def test_client_config_for_alice(capsys) -> None:
+    code, out, _ = run(
+        capsys, "client-config", "--user", "alice", "--base-url", "http://127.0.0.1:9999/"
+    )
+    assert code == 0
+    config = configparser.ConfigParser()
+    config.read_string(out)
+    assert dict(config["api"]) == {"base_url": "http://127.0.0.1:9999"}
+    assert dict(config["auth"]) == {
+        "username": "alice",
+        "user_id": "a11ce000-0000-4000-8000-000000000001",
+        "hotkey_seed": "e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a",
+        "hotkey_name": "default",
+        "hotkey_ss58address": ALICE.ss58_address,
+    }
+
+
+def test_client_config_for_bob_has_his_seed(capsys) -> None:
+    _, out, _ = run(capsys, "client-config", "--user", "bob")
+    assert "hotkey_seed = 398f0c28f98885e046333d4a41c19cee4c37368a9832c6502f6cfd182e2aef89\n" in out
+
+
+def test_client_config_unknown_user(capsys) -> None:
+    code, out, err = run(capsys, "client-config", "--user", "mallory")
+    assert code == 2 and out == ""
+    assert err == "chutes-mock: error: no user 'mallory' in the fixtures (users: alice, bob)\n"
+
+
+def test_serve_on_a_public_host_without_token_exits_2(capsys) -> None:
+    code, out, err = run(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 2 and out == ""
+    assert err.startswith("chutes-mock: error: refusing to serve the control API on non-loopback")
+    assert "--control-token" in err and "--no-control" in err
+
+
+def test_serve_refusal_also_from_the_environment(capsys) -> None:
+    code = main(["serve"], environ={"CHUTES_MOCK_HOST": "0.0.0.0"})
+    assert code == 2
+    assert "non-loopback host '0.0.0.0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["D12", "prod", "D1,,X"])
+def test_bad_quirks_value(capsys, value: str) -> None:
+    code, out, err = run(capsys, "serve", "--quirks", value)
+    assert code == 2 and out == ""
+    assert err.startswith("chutes-mock: error: unknown quirk(s) ")
+    assert "use 'production' or some of D1, D2" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("users: [", "not valid YAML"),
+        ("- just a list\n", "the top level must be a mapping with 'users'"),
+        ("users:\n  - uri: //Alice\n", "users[0]: each user needs a 'username' string"),
+        ("users:\n  - username: x\n    user_id: nope\n", "user_id 'nope' is not a UUID"),
+    ],
+)
+def test_bad_fixtures_file(tmp_path: Path, capsys, content: str, message: str) -> None:
+    path = tmp_path / "fixtures.yaml"
+    path.write_text(content)
+    for argv in (["client-config", "--user", "x"], ["serve", "--port", "1"]):
+        code, _, err = run(capsys, *argv, "--fixtures", str(path))
+        assert code == 2
+        assert err.startswith(f"chutes-mock: error: {path}")
+        assert message in err
+
+
+def test_missing_fixtures_file(tmp_path: Path, capsys) -> None:
+    code, _, err = run(
+        capsys, "client-config", "--user", "x", "--fixtures", str(tmp_path / "no.yaml")
+    )
+    assert code == 2
+    assert "cannot read" in err

@@ -1,0 +1,219 @@
+"""Production's defects D1–D11 (SEMANTICS §7): each one reproduced under its
+quirk (alone and within `production`), and absent without quirks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mock_server.quirks import DEFECTS, PRODUCTION, parse_quirks
+from tests.unit.harness import ALICE, ALICE_ID, NOW, REGISTRY_PASSWORD, Mock, raw_request
+
+NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+def quirky(make_mock, defect: str):
+    """Mocks with `defect` on: alone, and as part of `production`."""
+    return [make_mock(quirks=frozenset({defect})), make_mock(quirks=PRODUCTION)]
+
+
+def assert_500_text(response) -> None:
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "Internal Server Error"
+
+
+def test_production_is_all_eleven() -> None:
+    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 12))
+    assert set(DEFECTS) == PRODUCTION
+    assert parse_quirks("d3, D8") == {"D3", "D8"}
+    assert parse_quirks(None) == parse_quirks("none") == parse_quirks("") == frozenset()
+
+
+def test_unknown_quirk_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D12"):
+        parse_quirks("D1,D12")
+
+
+def test_d1_negative_page_is_500(make_mock, mock: Mock) -> None:
+    for quirk_mock in quirky(make_mock, "D1"):
+        assert_500_text(quirk_mock.signed(ALICE, "GET", "/api_keys/?page=-1"))
+        assert_500_text(quirk_mock.signed(ALICE, "GET", "/api_keys/?limit=-1"))
+    assert mock.signed(ALICE, "GET", "/api_keys/?page=-1").status_code == 422
+
+
+def test_d2_registry_header_is_a_bytes_repr(make_mock, mock: Mock) -> None:
+    for quirk_mock in quirky(make_mock, "D2"):
+        header = quirk_mock.signed(ALICE, "GET", "/registry/auth").headers["authorization"]
+        assert header == "Basic b'OmNodXRlcy1tb2NrLXJlZ2lzdHJ5'"
+    header = mock.signed(ALICE, "GET", "/registry/auth").headers["authorization"]
+    assert header == "Basic OmNodXRlcy1tb2NrLXJlZ2lzdHJ5"
+    assert REGISTRY_PASSWORD == "chutes-mock-registry"
+
+
+def used_then_deleted(mock: Mock) -> str:
+    """A key used once at NOW, then deleted at NOW + 10."""
+    key = mock.created(ALICE, "cached")
+    assert mock.with_key(key["secret_key"], "GET", "/api_keys/").status_code == 200
+    mock.state.clock.advance(10)
+    assert mock.signed(ALICE, "DELETE", f"/api_keys/{key['api_key_id']}").status_code == 200
+    return key["secret_key"]
+
+
+def test_d3_deleted_key_lives_60s_after_first_use(make_mock) -> None:
+    for quirk_mock in quirky(make_mock, "D3"):
+        quirk_mock.state.clock.set(NOW)
+        token = used_then_deleted(quirk_mock)
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200
+        quirk_mock.state.clock.set(NOW + 59)
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200
+        quirk_mock.state.clock.set(NOW + 61)
+        response = quirk_mock.with_key(token, "GET", "/api_keys/")
+        assert (response.status_code, response.json()) == (
+            401,
+            {"detail": "Invalid token or user not found"},
+        )
+
+
+def test_d3_a_key_never_used_is_refused_at_once(make_mock) -> None:
+    quirk_mock = make_mock(quirks=frozenset({"D3"}))
+    key = quirk_mock.created(ALICE, "unused")
+    quirk_mock.signed(ALICE, "DELETE", f"/api_keys/{key['api_key_id']}")
+    assert quirk_mock.with_key(key["secret_key"], "GET", "/api_keys/").status_code == 401
+
+
+def test_d3_absent_without_quirks(mock: Mock) -> None:
+    token = used_then_deleted(mock)
+    assert mock.with_key(token, "GET", "/api_keys/").status_code == 401
+
+
+def test_d4_null_scopes_non_admin_is_500(make_mock, mock: Mock) -> None:
+    for quirk_mock in quirky(make_mock, "D4"):
+        assert_500_text(quirk_mock.create(ALICE, "k", admin=False, scopes=None))
+        assert quirk_mock.create(ALICE, "k2", admin=True, scopes=None).status_code == 200
+    assert mock.create(ALICE, "k", admin=False, scopes=None).status_code == 200
+
+
+def test_d5_naive_timestamps(make_mock, mock: Mock) -> None:
+    for quirk_mock in quirky(make_mock, "D5"):
+        created = quirk_mock.created(ALICE, "k")["created_at"]
+        assert NAIVE.fullmatch(created) and created.startswith("2027-01-15T08:00:00")
+        listed = quirk_mock.signed(ALICE, "GET", "/api_keys/").json()["items"]
+        assert all(NAIVE.fullmatch(item["created_at"]) for item in listed)
+    assert mock.created(ALICE, "k")["created_at"] == "2027-01-15T08:00:00+00:00"
+
+
+def nonce_request(mock: Mock, nonce: bytes):
+    signature = ALICE.sign(f"{ALICE.ss58_address}:{nonce.decode('latin-1')}:api_keys").hex()
+    headers = [
+        (b"x-chutes-hotkey", ALICE.ss58_address.encode()),
+        (b"x-chutes-nonce", nonce),
+        (b"x-chutes-signature", signature.encode()),
+    ]
+    return raw_request(mock.app, "GET", "/api_keys/", headers)
+
+
+@pytest.mark.parametrize("nonce", ["²".encode("latin-1"), b"1" * 400])
+def test_d6_nonce_that_crashes_int(make_mock, mock: Mock, nonce: bytes) -> None:
+    for quirk_mock in quirky(make_mock, "D6"):
+        assert_500_text(nonce_request(quirk_mock, nonce))
+    response = nonce_request(mock, nonce)
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid nonce!"})
+
+
+def test_d6_keeps_plain_bad_nonces_at_401(make_mock) -> None:
+    quirk_mock = make_mock(quirks=frozenset({"D6"}))
+    for nonce in (b"abc", b"1" * 25, b""):
+        assert nonce_request(quirk_mock, nonce).status_code == 401
+
+
+@pytest.mark.parametrize("query", [f"page={2**64}", f"limit={2**64}", f"page={2**63}"])
+def test_d7_page_beyond_64_bits_is_500(make_mock, mock: Mock, query: str) -> None:
+    for quirk_mock in quirky(make_mock, "D7"):
+        assert_500_text(quirk_mock.signed(ALICE, "GET", f"/api_keys/?{query}"))
+        assert quirk_mock.signed(ALICE, "GET", "/api_keys/?page=1000").status_code == 200
+    assert mock.signed(ALICE, "GET", f"/api_keys/?{query}").status_code == 200
+
+
+def scoped_key(mock: Mock, action: str | None) -> str:
+    scopes = [{"object_type": "chutes", "object_id": None, "action": action}]
+    return mock.created(ALICE, "scoped", admin=False, scopes=scopes)["secret_key"]
+
+
+@pytest.mark.parametrize("action", ["read", None])
+def test_d8_scoped_key_passes_auth_on_its_object_type(make_mock, action) -> None:
+    for quirk_mock in quirky(make_mock, "D8"):
+        token = scoped_key(quirk_mock, action)
+        response = quirk_mock.with_key(token, "GET", "/api_keys/chutes")
+        assert (response.status_code, response.json()) == (
+            404,
+            {"detail": "API key with id chutes not found or doesn't belong to you"},
+        )
+        refused = quirk_mock.with_key(token, "GET", "/api_keys/images")
+        assert refused.status_code == 401
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
+
+
+def test_d8_action_must_match_the_method(make_mock) -> None:
+    quirk_mock = make_mock(quirks=frozenset({"D8"}))
+    token = scoped_key(quirk_mock, "read")
+    assert quirk_mock.with_key(token, "DELETE", "/api_keys/chutes").status_code == 401
+
+
+def test_d8_absent_without_quirks(mock: Mock) -> None:
+    response = mock.with_key(scoped_key(mock, "read"), "GET", "/api_keys/chutes")
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "Invalid token or user not found"},
+    )
+
+
+def test_d9_trailing_newline_passes_the_name_rule(make_mock, mock: Mock) -> None:
+    name = "a" * 24 + "\n"
+    for quirk_mock in quirky(make_mock, "D9"):
+        response = quirk_mock.create(ALICE, name)
+        assert (response.status_code, response.json()["name"]) == (200, name)
+        assert quirk_mock.create(ALICE, "a" * 25).status_code == 400
+    assert mock.create(ALICE, name).status_code == 400
+
+
+@pytest.mark.parametrize(("value", "admin"), [("yes", True), (1, True), ("off", False), (0, False)])
+def test_d10_lax_booleans(make_mock, mock: Mock, value, admin: bool) -> None:
+    for quirk_mock in quirky(make_mock, "D10"):
+        response = quirk_mock.create(ALICE, "lax", admin=value)
+        assert (response.status_code, response.json()["admin"]) == (200, admin)
+    assert mock.create(ALICE, "lax", admin=value).status_code == 422
+
+
+def test_d10_lax_integers(make_mock, mock: Mock) -> None:
+    for quirk_mock in quirky(make_mock, "D10"):
+        response = quirk_mock.signed(ALICE, "GET", "/api_keys/?page=1.0&limit=2.0")
+        assert (response.status_code, response.json()["page"], response.json()["limit"]) == (
+            200,
+            1,
+            2,
+        )
+        assert quirk_mock.signed(ALICE, "GET", "/api_keys/?page=1.5").status_code == 422
+    assert mock.signed(ALICE, "GET", "/api_keys/?page=1.0").status_code == 422
+
+
+@pytest.mark.parametrize("sub", [123, ["x"]])
+def test_d11_non_string_sub_is_500(make_mock, mock: Mock, sub) -> None:
+    for quirk_mock in quirky(make_mock, "D11"):
+        token = quirk_mock.jwt(ALICE_ID, sub=sub)
+        assert_500_text(quirk_mock.with_key(token, "GET", "/api_keys/", scheme="Bearer"))
+    token = mock.jwt(ALICE_ID, sub=sub)
+    response = mock.with_key(token, "GET", "/api_keys/", scheme="Bearer")
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+
+
+def test_production_keeps_the_contract_elsewhere(make_mock) -> None:
+    """Quirks touch only their defect: a plain session behaves as usual."""
+    quirk_mock = make_mock(quirks=PRODUCTION)
+    key = quirk_mock.created(ALICE, "plain")
+    assert quirk_mock.with_key(key["secret_key"], "GET", "/api_keys/").status_code == 200
+    assert quirk_mock.with_key(key["secret_key"][:-1], "GET", "/api_keys/").status_code == 401
+    assert quirk_mock.create(ALICE, "plain").status_code == 409
+    assert quirk_mock.signed(ALICE, "GET", "/api_keys/?page=abc").status_code == 422
+    assert quirk_mock.signed(ALICE, "GET", "/api_keys/", nonce=NOW - 600).status_code == 401
