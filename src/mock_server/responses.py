@@ -21,13 +21,15 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# Built once: json.dumps with these options would build an encoder per response.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def render_json(payload: Any) -> bytes:
     """Compact UTF-8 JSON, as FastAPI writes it; never fails on echoed input
     (lone surrogates are escaped, NaN and infinities become strings)."""
     try:
-        return json.dumps(
-            payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode("utf-8")
+        return _COMPACT.encode(payload).encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         return json.dumps(_finite(payload), separators=(",", ":")).encode("ascii")
 
