@@ -47,6 +47,11 @@ class KeyLedger:
                 )
             self.count += 1
 
+    def release(self) -> None:
+        """Give back a reservation whose create did not create a key."""
+        with self._lock:
+            self.count = max(0, self.count - 1)
+
     def record(self, api_key_id: str, owner: str) -> None:
         with self._lock:
             self.created[api_key_id] = owner

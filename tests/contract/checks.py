@@ -1,0 +1,160 @@
+"""Custom checks: SEMANTICS invariants the schema cannot express.
+
+Each is a Schemathesis check `(ctx, response, case)` that raises
+AssertionError on a violation; `contract_checks(state)` binds them to the
+run's state (the caller's id, the secrets of the keys it created).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
+
+Check = Callable[[Any, Any, Any], None]
+REFUSED = "Invalid token or user not found"
+_TOKEN = re.compile(r"cpk_[a-f0-9]{32}\.[a-f0-9]{32}\.[a-zA-Z0-9]{32}")
+DEFAULT_LIMIT = 25
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _keys_in(label: str, payload: Any) -> list[dict]:
+    """The key objects a 200 response carries."""
+    if not isinstance(payload, dict):
+        return []
+    if label == LIST:
+        return [item for item in payload.get("items") or [] if isinstance(item, dict)]
+    if label in (CREATE, GET_KEY):
+        return [payload]
+    return []
+
+
+def _contains_field(value: Any, name: str) -> bool:
+    if isinstance(value, dict):
+        return name in value or any(_contains_field(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_field(v, name) for v in value)
+    return False
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def contract_checks(state: RunState) -> list[Check]:
+    """The custom checks, bound to this run's state."""
+    client = state.target.client
+
+    def secret_only_in_create(ctx: Any, response: Any, case: Any) -> None:
+        """`secret_key` (or any API key token) appears only in a create response."""
+        if case.operation.label == CREATE and response.status_code == 200:
+            return
+        payload = _json(response)
+        assert not _contains_field(payload, "secret_key"), (
+            f"{case.operation.label} answered {response.status_code} with a `secret_key` field"
+        )
+        assert not _TOKEN.search(response.text or ""), (
+            f"{case.operation.label} answered {response.status_code} with an API key token"
+        )
+
+    def keys_belong_to_caller(ctx: Any, response: Any, case: Any) -> None:
+        """Every key a 200 response shows belongs to the caller (user A)."""
+        if response.status_code != 200 or state.caller_id is None:
+            return
+        for key in _keys_in(case.operation.label, _json(response)):
+            assert key.get("user_id") == state.caller_id, (
+                f"{case.operation.label} showed key {key.get('api_key_id')} of user "
+                f"{key.get('user_id')} to user {state.caller_id}"
+            )
+
+    def page_within_limit(ctx: Any, response: Any, case: Any) -> None:
+        """A list page holds at most `limit` (0 or absent: 25) items, `total` at least that."""
+        if case.operation.label != LIST or response.status_code != 200:
+            return
+        payload = _json(response)
+        if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+            return  # the schema check reports the shape
+        limit = _as_int((case.query or {}).get("limit")) or DEFAULT_LIMIT
+        items, total = payload["items"], payload.get("total")
+        assert len(items) <= limit, f"{len(items)} items on a page of limit {limit}"
+        assert isinstance(total, int) and total >= len(items), (
+            f"total {total!r} is less than the {len(items)} items on the page"
+        )
+
+    def registry_header_basic(ctx: Any, response: Any, case: Any) -> None:
+        """The registry answers `Authorization: Basic <base64(":" + password)>`."""
+        if case.operation.label != REGISTRY or response.status_code != 200:
+            return
+        values = response.headers.get("authorization") or response.headers.get("Authorization")
+        value = values[0] if isinstance(values, list) and values else values
+        assert isinstance(value, str) and value.startswith("Basic "), (
+            f"registry Authorization header is {value!r}, not `Basic <base64>`"
+        )
+        encoded = value.removeprefix("Basic ")
+        try:
+            decoded = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise AssertionError(f"registry credentials {encoded!r} are not valid base64") from None
+        password = state.target.registry_password
+        if password is not None:
+            assert decoded == f":{password}".encode(), (
+                "registry credentials are not base64(':' + registry password)"
+            )
+
+    def new_key_authenticates(ctx: Any, response: Any, case: Any) -> None:
+        """A created key's secret works as `Basic` (admin) or is refused (non-admin)."""
+        if case.operation.label != CREATE or response.status_code != 200:
+            return
+        payload = _json(response) or {}
+        secret, key_id = payload.get("secret_key"), payload.get("api_key_id")
+        if not isinstance(secret, str) or not isinstance(key_id, str):
+            return
+        answer = client.get(f"/api_keys/{key_id}", headers={"Authorization": f"Basic {secret}"})
+        if payload.get("admin") is True:
+            assert answer.status_code == 200, (
+                f"the new admin key is refused: {answer.status_code} {answer.text[:200]}"
+            )
+        else:
+            assert answer.status_code == 401, (
+                f"a non-admin key is accepted on get_key: {answer.status_code}"
+            )
+
+    def deleted_key_refused(ctx: Any, response: Any, case: Any) -> None:
+        """After a 200 delete, the key answers 401 "Invalid token or user not found"."""
+        if case.operation.label != DELETE_KEY or response.status_code != 200:
+            return
+        secret = state.secrets.get((case.path_parameters or {}).get("api_key_id", ""))
+        if secret is None:
+            return
+        answer = client.get("/api_keys/", headers={"Authorization": f"Basic {secret}"})
+        detail = (_json(answer) or {}).get("detail") if answer.status_code == 401 else None
+        assert answer.status_code == 401 and detail == REFUSED, (
+            f"a deleted key still authenticates: {answer.status_code} "
+            f"{json.dumps(_json(answer))[:200] if _json(answer) is not None else answer.text[:200]}"
+        )
+
+    return [
+        secret_only_in_create,
+        keys_belong_to_caller,
+        page_within_limit,
+        registry_header_basic,
+        new_key_authenticates,
+        deleted_key_refused,
+    ]
