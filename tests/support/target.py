@@ -78,6 +78,8 @@ class Target:
     # Time ----------------------------------------------------------------
     def now(self) -> float:
         """The target's clock: the mock's via control, else this machine's."""
+        if self.app is not None:
+            return self.app.state.mock.clock.now()
         if self.has_control:
             return self.client.get("/_mock/clock").json()["now"]
         return time.time()

@@ -1,0 +1,370 @@
+"""The key lifecycle as a state machine: two users, one model, every answer predicted.
+
+`machine_for(target)` builds a `RuleBasedStateMachine` bound to a target; the
+test below runs it against the session's target, `test_teeth` against mocks
+with production's defects. Keys it creates carry the run marker, are recorded
+in the ledger before the answer is judged, and are deleted at teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests.property import strategies as S
+from tests.property.calls import Answer, Call, assert_no_secret, check, send
+from tests.property.model import INVALID_NONCE, Key, Model, error, token_parts
+from tests.support import profiles
+from tests.support.target import Target
+
+STEPS = 20  # stateful_step_count: bounds one example
+CREATES_PER_EXAMPLE = 6  # keys one example may create (the rest of its creates are skipped)
+
+
+def query(page: int | None, limit: int | None) -> str:
+    params = [f"{n}={v}" for n, v in (("page", page), ("limit", limit)) if v is not None]
+    return "/api_keys/" + ("?" + "&".join(params) if params else "")
+
+
+def other(label: str) -> str:
+    return "B" if label == "A" else "A"
+
+
+def machine_for(target: Target) -> type[RuleBasedStateMachine]:
+    """A state machine class driving `target` as users A and B."""
+    ledger = target.ledger
+    valid_names = S.names(ledger.marker)
+    edge_names = S.edge_names(ledger.marker, unmarked=target.in_process)
+    nonce_offsets = S.nonce_edges if target.has_control else S.nonce_margins
+    nonce_accepted = 600 if target.has_control else 591  # |offset| below this passes
+
+    class Lifecycle(RuleBasedStateMachine):
+        keys = Bundle("keys")  # every key the run created
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = Model(netuid=target.netuid, registry_password=target.registry_password)
+            self.model.user_ids = {"A": target.user_a.user_id, "B": target.user_b.user_id}
+            self.last: Key | None = None  # the key created or deleted last
+            self.dirty = True  # the key sets changed since the pages were walked
+            self.created: list[str] = []  # ids this example made, for teardown
+            self.creates = 0  # creates this example expected to succeed
+
+        # Setup and teardown -----------------------------------------------------
+        @initialize()
+        def existing_keys(self) -> None:
+            """List what each user holds already: the model starts from it."""
+            note(f"run marker {ledger.marker!r}")
+            if target.has_control:
+                state = target.client.get("/_mock/state").json()
+                on_graph = set(state["metagraph"].get(str(target.netuid), []))
+                self.model.registered = {
+                    label: target.identity(label).hotkey in on_graph for label in "AB"
+                }
+            for label in "AB":
+                for view in self.walk_pages(label, limit=100):
+                    self.model.add_existing(label, view)
+            self.check_isolation()
+
+        def teardown(self) -> None:
+            """Delete what this example created (also keys the model refused to expect)."""
+            alive = ledger.alive()
+            for api_key_id in self.created:
+                if api_key_id in alive:
+                    target.delete_key(target.identity(alive[api_key_id]), api_key_id)
+
+        # Helpers --------------------------------------------------------------------
+        def walk_pages(self, label: str, limit: int) -> list[dict[str, Any]]:
+            """The items of every page of `label`'s list, until an empty or the last page."""
+            items: list[dict[str, Any]] = []
+            for page in range(1000):
+                call = Call(label, "GET", query(page, limit))
+                answer = send(target, call)
+                assert answer.status == 200, f"{call}\n  got {answer}"
+                items += answer.body["items"]
+                if not answer.body["items"] or len(items) >= answer.body["total"]:
+                    return items
+            raise AssertionError(f"{label}'s list does not end after 1000 pages")
+
+        def check_isolation(self) -> None:
+            ids = {label: self.model.user_ids[label] for label in "AB"}
+            assert ids["A"] is None or ids["A"] != ids["B"], f"A and B share user id {ids['A']}"
+            for key in self.model.keys.values():
+                assert key.view["user_id"] == ids[key.owner], (
+                    f"{key.owner} sees key {key.api_key_id} of user {key.view['user_id']}"
+                )
+
+        def secrets(self) -> list[str]:
+            return [k.secret for k in self.model.keys.values() if k.secret]
+
+        def create(self, who: str, payload: dict[str, Any], ascii_json: bool = True) -> Any:
+            """A create call; one the model expects to succeed counts against the budget
+            (at most CREATES_PER_EXAMPLE per example, and --max-keys per run)."""
+            call = Call(
+                who, "POST", "/api_keys/", json.dumps(payload, ensure_ascii=ascii_json).encode()
+            )
+            expected = self.model.create(who, payload)
+            if expected.status == 200:
+                if self.creates >= CREATES_PER_EXAMPLE or ledger.count >= ledger.max_keys:
+                    note(f"not sent (key budget): {call}")
+                    return multiple()
+                ledger.reserve()
+                self.creates += 1
+            answer = send(target, call)
+            if (
+                answer.status == 200
+                and isinstance(answer.body, dict)
+                and "api_key_id" in answer.body
+            ):
+                ledger.record(answer.body["api_key_id"], who)
+                self.created.append(answer.body["api_key_id"])  # cleaned up whatever
+            check(call, expected, answer)
+            if answer.status != 200:
+                return multiple()
+            key = self.model.created(who, answer.body)
+            key_hex, user_hex = token_parts(key.secret or "") or ("", "")
+            assert (key_hex, user_hex) == (
+                uuid.UUID(key.api_key_id).hex,
+                uuid.UUID(key.view["user_id"]).hex,
+            ), f"{call}\n  secret_key does not name the key and its user: {key.secret}"
+            self.last, self.dirty = key, True
+            self.check_isolation()
+            return key
+
+        def use(self, key: Key, path: str, scheme: str = "Basic") -> None:
+            state = "alive" if key.alive else "deleted"
+            who = f"key {key.view['name']!r} of {key.owner} ({state}, {scheme or 'bare'})"
+            call = Call(who, "GET", path)
+            answer = send(target, call, api_key=key.secret, scheme=scheme)
+            check(call, self.model.with_key(key, path), answer)
+            assert_no_secret(call, answer, self.secrets())
+
+        # Create -----------------------------------------------------------------------
+        @rule(
+            target=keys,
+            who=S.WHO,
+            admin=S.ADMIN,
+            name=valid_names,
+            scopes=S.scopes,
+            ascii_json=st.booleans(),
+        )
+        def create_key(self, who, admin, name, scopes, ascii_json):
+            payload = {"name": name, "admin": admin}
+            if scopes != S.ABSENT:
+                payload["scopes"] = scopes
+            return self.create(who, payload, ascii_json)
+
+        @rule(target=keys, who=S.WHO, admin=S.ADMIN, name=edge_names, scopes=S.scopes)
+        def create_key_named_at_the_edge(self, who, admin, name, scopes):
+            return self.create_key(who, admin, name, scopes, ascii_json=False)
+
+        @rule(
+            target=keys,
+            who=S.WHO,
+            suffix=st.text(S.valid_char, max_size=4),
+            scopes=S.readable_scopes,
+        )
+        def create_scoped_key(self, who, suffix, scopes):
+            return self.create(who, {"name": ledger.name(suffix), "admin": False, "scopes": scopes})
+
+        @precondition(lambda self: self.model.alive("A"))
+        @rule(target=keys, data=st.data(), admin=S.ADMIN, swapcase=st.booleans())
+        def create_duplicate(self, data, admin, swapcase):
+            """Another key with the name of a live key: its own user's (409) or the other's."""
+            owner = data.draw(st.sampled_from([o for o in "AB" if self.model.alive(o)]))
+            name = data.draw(st.sampled_from([k.view["name"] for k in self.model.alive(owner)]))
+            if swapcase and name.startswith(ledger.marker):
+                name = ledger.marker + name.removeprefix(ledger.marker).swapcase()
+            mine = data.draw(st.booleans()) or not name.startswith(ledger.marker)
+            who = owner if mine else other(owner)
+            return self.create(who, {"name": name, "admin": admin})
+
+        # Read -------------------------------------------------------------------------------
+        @rule(who=S.WHO, page=S.page_or_limit, limit=S.page_or_limit)
+        def list_keys(self, who, page, limit):
+            call = Call(who, "GET", query(page, limit))
+            answer = send(target, call)
+            check(call, self.model.list(who, page, limit), answer)
+            assert_no_secret(call, answer, self.secrets())
+
+        def get(self, who: str, api_key_id: str) -> None:
+            call = Call(who, "GET", f"/api_keys/{api_key_id}")
+            answer = send(target, call)
+            check(call, self.model.get(who, api_key_id), answer)
+            assert_no_secret(call, answer, self.secrets())
+
+        @rule(key=keys, by_owner=S.MOSTLY_TRUE)
+        def get_key(self, key, by_owner):
+            self.get(key.owner if by_owner else other(key.owner), key.api_key_id)
+
+        @rule(who=S.WHO, data=st.data())
+        def get_existing_key(self, who, data):
+            existing = [k.api_key_id for k in self.model.keys.values() if k.existing]
+            if existing:
+                self.get(who, data.draw(st.sampled_from(existing)))
+
+        @rule(who=S.WHO, api_key_id=S.unknown_ids)
+        def get_unknown(self, who, api_key_id):
+            self.get(who, api_key_id)
+
+        # Delete -----------------------------------------------------------------------------
+        def delete(self, who: str, api_key_id: str) -> Answer:
+            call = Call(who, "DELETE", f"/api_keys/{api_key_id}")
+            expected = self.model.delete(who, api_key_id)
+            answer = send(target, call)
+            if answer.status == 200:
+                ledger.forget(api_key_id)
+            check(call, expected, answer)
+            assert_no_secret(call, answer, self.secrets())
+            return answer
+
+        @precondition(lambda self: self.model.created_alive())
+        @rule(data=st.data())
+        def delete_key(self, data):
+            """The owner deletes a live key: gone from list and get, and refused at once."""
+            key = data.draw(st.sampled_from(self.model.created_alive()), label="key")
+            assert ledger.owns(key.api_key_id)  # never anything the run did not create
+            if self.delete(key.owner, key.api_key_id).status == 200:
+                self.model.deleted(key.api_key_id)
+                self.last, self.dirty = key, True
+
+        @rule(key=keys)
+        def delete_other_users_key(self, key):
+            assert ledger.owns(key.api_key_id)
+            self.delete(other(key.owner), key.api_key_id)
+
+        @rule(who=S.WHO, api_key_id=S.unknown_ids)
+        def delete_unknown(self, who, api_key_id):
+            if api_key_id not in self.model.keys:
+                self.delete(who, api_key_id)
+
+        # Authenticate -----------------------------------------------------------------------
+        @rule(
+            key=keys,
+            where=st.sampled_from(["list", "own", "other", "registry", "scope"]),
+            scheme=st.sampled_from(["Basic", "Bearer", ""]),
+            data=st.data(),
+        )
+        def use_key(self, key, where, scheme, data):
+            others = [k.api_key_id for k in self.model.keys.values() if k.owner != key.owner]
+            paths = {
+                "list": "/api_keys/",
+                "own": f"/api_keys/{key.api_key_id}",
+                "other": f"/api_keys/{data.draw(st.sampled_from(others or ['chutes']))}",
+                "registry": "/registry/auth",
+                "scope": f"/api_keys/{self.scope_type(key)}",
+            }
+            self.use(key, paths[where], scheme)
+
+        @staticmethod
+        def scope_type(key: Key) -> str:
+            scopes = key.view["scopes"]
+            return scopes[0]["object_type"] if scopes else "chutes"
+
+        @rule(who=S.WHO)
+        def registry(self, who):
+            call = Call(who, "GET", "/registry/auth")
+            answer = send(target, call)
+            expected = self.model.registry_by_hotkey(who)
+            if expected is None:  # learn whether this hotkey is on the metagraph
+                self.model.registered[who] = answer.status == 200
+                expected = self.model.registry_by_hotkey(who)
+            check(call, expected, answer)
+
+        @rule(who=S.WHO, offset=nonce_offsets)
+        def nonce_at_offset(self, who, offset):
+            """A list signed with a nonce `offset` s from the target's clock."""
+            path = query(None, 1)
+            call = Call(f"{who} (nonce now{offset:+d})", "GET", path)
+            if abs(offset) < nonce_accepted:
+                expected = self.model.list(who, None, 1)
+            else:
+                expected = error(401, INVALID_NONCE)
+            if not target.has_control:
+                check(call, expected, send(target, call, nonce=int(target.now()) + offset))
+                return
+            clock = target.client.get("/_mock/clock").json()
+            now = math.floor(clock["now"])
+            target.client.put("/_mock/clock", json={"now": now})
+            try:
+                answer = send(target, call, nonce=now + offset)
+            finally:
+                target.client.put(
+                    "/_mock/clock", json={"now": clock["now"] if clock["frozen"] else None}
+                )
+            check(call, expected, answer)
+
+        # Invariants ---------------------------------------------------------------------------
+        @invariant()
+        def pages_partition_the_keys(self):
+            """Walking the pages gives each user's keys once each, in order, none of the other's."""
+            if not self.dirty:
+                return
+            for label in "AB":
+                seen = [item["api_key_id"] for item in self.walk_pages(label, limit=2)]
+                assert len(seen) == len(set(seen)), f"{label}'s pages repeat keys: {seen}"
+                foreign = [
+                    i for i in seen if i in self.model.keys and self.model.keys[i].owner != label
+                ]
+                assert not foreign, f"{label}'s list shows the other user's keys {foreign}"
+                wanted = [k.api_key_id for k in self.model.alive(label)]
+                assert seen == wanted, f"{label}'s pages hold {seen}, the model {wanted}"
+            self.dirty = False
+
+        @invariant()
+        def last_key_behaves(self):
+            """The key created or deleted last: accepted while alive and admin, else refused
+            at once (on its own id, and on `/api_keys/<its scope's type>`)."""
+            key, self.last = self.last, None
+            if key is None or key.secret is None:
+                return
+            self.use(key, f"/api_keys/{key.api_key_id}")
+            if not key.admin:
+                self.use(key, f"/api_keys/{self.scope_type(key)}")
+
+    Lifecycle.__name__ = Lifecycle.__qualname__ = "Lifecycle"
+    return Lifecycle
+
+
+def run_lifecycle(target: Target, **overrides: Any) -> None:
+    """Run the machine against `target` with the active profile's examples, as many
+    as --max-keys allows (half of what is left kept for shrinking a failure)."""
+    wanted = profiles.examples(ci=25, deep=250)
+    left = target.ledger.max_keys - target.ledger.count
+    affordable = left // (2 * CREATES_PER_EXAMPLE)
+    if affordable < wanted:
+        warnings.warn(
+            f"--max-keys {target.ledger.max_keys} leaves room for {affordable} of {wanted} "
+            "state machine examples; raise it for a full run",
+            stacklevel=2,
+        )
+    if affordable < 1:
+        pytest.skip("--max-keys leaves no room for the state machine")
+    options: dict[str, Any] = {
+        "max_examples": min(wanted, affordable),
+        "stateful_step_count": STEPS,
+        **overrides,
+    }
+    run_state_machine_as_test(machine_for(target), settings=settings(**options))
+
+
+def test_lifecycle_matches_the_model(target: Target) -> None:
+    """Two users, many calls: each answer is the model's, and the invariants hold."""
+    run_lifecycle(target)

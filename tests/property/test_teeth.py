@@ -1,0 +1,82 @@
+"""The state machine has teeth: it fails on each production defect it is meant
+to report (D1, D3, D8, D9) and on mocks broken on purpose, one at a time, and
+its counter-example shows the defect. Each run gets its own in-process mock.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import Phase, settings
+
+from mock_server.quirks import parse_quirks
+from tests.property.test_lifecycle import STEPS, machine_for
+from tests.support import profiles
+from tests.support.breakages import BREAKAGES
+from tests.support.target import in_process_target
+
+pytestmark = pytest.mark.in_process
+
+# A failing call as `calls.check` prints it: the call, then the prediction, then the answer.
+
+
+def refused_but(detail: str, status: str) -> str:
+    """The pattern of a 401 `detail` predicted, `status` answered."""
+    return rf"\n  expected 401 \{{'detail': '{re.escape(detail)}'\}} \n  got      {status} "
+
+
+SHOWS = {
+    "D1": r"GET /api_keys/\?(page=-\d+|page=\d+&limit=-\d+|limit=-\d+)\n  expected 422 .*\n"
+    r"  got      500 ",
+    "D3": r"\(deleted, \w+\): GET \S+"
+    + refused_but("Invalid token or user not found", "(200|404)"),
+    "D8": r"\(alive, \w+\): GET /api_keys/(chutes|images|invocations)"
+    + refused_but("Invalid token or user not found", "404"),
+    "D9": r'POST /api_keys/ \{"name": "[^"]*\\n", .*\n  expected 400 .*\n  got      200 ',
+    "shows_other_users_keys": r"(A|B) sees key|shows the other user's keys",
+    "deleted_key_authenticates": r"\(deleted, \w+\): GET \S+"
+    + refused_but("Invalid token or user not found", "(200|404)"),
+    "nonce_off_by_one": r"\(nonce now[+-]600\): GET \S+" + refused_but("Invalid nonce!", "200"),
+}
+# Generation only (no shrinking), so each run stays short; it stops at the first failure.
+TEETH_SETTINGS = settings(
+    max_examples=300,
+    stateful_step_count=STEPS,
+    phases=[Phase.generate],
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=profiles.RELAXED,
+    print_blob=False,
+)
+
+
+def failure_of(target) -> str:
+    """Run the machine against `target`; the failure's message and notes."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    try:
+        run_state_machine_as_test(machine_for(target), settings=TEETH_SETTINGS)
+    except AssertionError as exc:
+        return "\n".join([str(exc), *getattr(exc, "__notes__", [])])
+    finally:
+        target.cleanup()
+    pytest.fail("the state machine passed against a defective mock")
+
+
+@pytest.mark.parametrize("quirk", ["D1", "D3", "D8", "D9"])
+def test_fails_on_production_defect(quirk: str) -> None:
+    target = in_process_target(quirks=parse_quirks(quirk), max_keys=10**6)
+    story = failure_of(target)
+    assert re.search(SHOWS[quirk], story), f"the failure does not show {quirk}:\n{story}"
+
+
+@pytest.mark.parametrize(
+    "breakage", ["shows_other_users_keys", "deleted_key_authenticates", "nonce_off_by_one"]
+)
+def test_fails_on_broken_mock(breakage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    overrides = BREAKAGES[breakage](monkeypatch)
+    target = in_process_target(max_keys=10**6, **overrides)
+    story = failure_of(target)
+    assert re.search(SHOWS[breakage], story), f"the failure does not show {breakage}:\n{story}"
