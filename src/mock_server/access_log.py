@@ -19,7 +19,7 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -34,13 +34,11 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            if logger.isEnabledFor(logging.INFO):
-                auth_kind = scope.get("state", {}).get("auth_kind", "-")
-                logger.info(
-                    "%s %s %d %s %.1fms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    auth_kind,
-                    (time.perf_counter() - started) * 1000,
-                )
+            logger.info(
+                "%s %s %d %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                scope.get("state", {}).get("auth_kind", "-"),
+                (time.perf_counter() - started) * 1000,
+            )

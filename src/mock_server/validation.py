@@ -62,6 +62,9 @@ def validate_params(
                 values[param.name] = param.default
             continue
         value, entry = _parse_param(param, raw, lax)
+        if entry is None and param.validator.is_valid(value):
+            values[param.name] = value
+            continue
         if entry is None:
             found = _entries(param.validator, value, [param.location, param.name], raw)
             entry = next(

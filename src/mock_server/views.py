@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from mock_server.store import ApiKey, User
 
 
+@lru_cache(maxsize=65536)
 def timestamp(seconds: float, *, naive: bool = False) -> str:
     """RFC 3339 with offset; naive (quirk D5) as production writes it."""
     moment = datetime.fromtimestamp(seconds, UTC)
