@@ -7,6 +7,7 @@ so the mock cannot drift from `openapi/auth.yaml`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ class Parameter:
     @property
     def default(self) -> Any:
         return self.schema.get("default")
+
+    @cached_property
+    def plain_integer_minimum(self) -> float | None:
+        """The lower bound when the schema is just an integer with an optional
+        minimum (then a digit string can be judged without the validator)."""
+        return _plain_integer_minimum(self.schema)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,15 @@ def operations(document: dict[str, Any], name: str) -> list[Operation]:
                 )
             )
     return result
+
+
+_PLAIN_INTEGER_KEYS = {"type", "minimum", "default", "description", "example"}
+
+
+def _plain_integer_minimum(schema: dict[str, Any]) -> float | None:
+    if schema.get("type") != "integer" or not set(schema) <= _PLAIN_INTEGER_KEYS:
+        return None
+    return schema.get("minimum", float("-inf"))
 
 
 def _merge_parameters(shared: list[dict], own: list[dict]) -> list[dict]:

@@ -34,6 +34,7 @@ _TYPE_ERRORS = {
     ),
     "null": ("none_required", "Input should be None"),
 }
+_FAST_DIGITS = 1000  # well inside Python's int() digit limit
 _INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
 _STRING_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
 
@@ -61,6 +62,12 @@ def validate_params(
             else:
                 values[param.name] = param.default
             continue
+        minimum = param.plain_integer_minimum
+        if minimum is not None and raw.isascii() and raw.isdigit() and len(raw) < _FAST_DIGITS:
+            value = int(raw)  # the common case, judged from the schema's own bound
+            if value >= minimum:
+                values[param.name] = value
+                continue
         value, entry = _parse_param(param, raw, lax)
         if entry is None and param.validator.is_valid(value):
             values[param.name] = value
