@@ -15,7 +15,7 @@ from mock_server import control, routes, spec
 from mock_server.access_log import AccessLogMiddleware
 from mock_server.clock import Clock
 from mock_server.errors import ApiError, ProductionDefect
-from mock_server.pipeline import make_endpoint
+from mock_server.pipeline import Endpoint
 from mock_server.responses import error_response, json_response, production_500
 from mock_server.settings import Settings
 from mock_server.state import MockState
@@ -43,7 +43,7 @@ def build_routes(operations: list[spec.Operation]) -> list[Route]:
         raise RuntimeError(f"handlers without a spec operation: {sorted(missing)}")
     result = []
     for path, ops in by_path.items():
-        route = Route(path, make_endpoint(ops, handlers), methods=list(ops))
+        route = Route(path, Endpoint(ops, handlers), methods=list(ops))
         route.methods = set(ops)  # no implicit HEAD: the spec does not list it
         result.append(route)
     return result

@@ -1,9 +1,10 @@
-"""sr25519 hotkeys: the only module that imports substrate-interface."""
+"""sr25519 hotkeys: the only module that imports substrate-interface (and its bindings)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import sr25519  # the schnorrkel bindings substrate-interface verifies with
 from substrateinterface import Keypair
 
 SS58_FORMAT = 42
@@ -21,13 +22,24 @@ def is_valid_address(ss58_address: str) -> bool:
     return _verifier(ss58_address) is not None
 
 
-def verify(ss58_address: str, message: str, signature: bytes) -> bool:
-    """True when `signature` signs `message` (or `<Bytes>message</Bytes>`)."""
+@lru_cache(maxsize=4096)
+def _public_key(ss58_address: str) -> bytes | None:
     keypair = _verifier(ss58_address)
-    if keypair is None or len(signature) != 64:
+    return None if keypair is None else keypair.public_key
+
+
+def verify(ss58_address: str, message: str, signature: bytes) -> bool:
+    """True when `signature` signs `message` (or `<Bytes>message</Bytes>`),
+    as `Keypair.verify` decides for an sr25519 key, without its dispatch."""
+    public_key = _public_key(ss58_address)
+    if public_key is None or len(signature) != 64:
         return False
+    data = message.encode()
     try:
-        return bool(keypair.verify(message, signature))
+        return bool(
+            sr25519.verify(signature, data, public_key)
+            or sr25519.verify(signature, b"<Bytes>" + data + b"</Bytes>", public_key)
+        )
     except Exception:
         return False
 

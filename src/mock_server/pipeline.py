@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from mock_server.auth import Caller
 from mock_server.errors import (
@@ -28,7 +27,7 @@ from mock_server.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from mock_server.responses import json_response
+from mock_server.responses import send_json
 from mock_server.routes import Context, Result
 from mock_server.spec import Operation
 from mock_server.state import MockState
@@ -64,7 +63,9 @@ def query_map(scope: Scope) -> dict[str, str]:
     return result
 
 
-async def read_body(request: Request, headers: Mapping[str, str], limit: int) -> bytes:
+async def read_body(
+    scope: Scope, receive: Receive, headers: Mapping[str, str], limit: int
+) -> bytes:
     """The exact body bytes, refused with 413 past `limit`."""
     declared = headers.get("content-length", "")
     if not declared and "transfer-encoding" not in headers:
@@ -72,7 +73,7 @@ async def read_body(request: Request, headers: Mapping[str, str], limit: int) ->
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=limit))
     chunks, size = [], 0
-    async for chunk in request.stream():
+    async for chunk in Request(scope, receive).stream():
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=limit))
@@ -120,19 +121,26 @@ def check_control_token(state: MockState, headers: Mapping[str, str]) -> Caller:
     return Caller("control", None)
 
 
-def make_endpoint(operations: dict[str, Operation], handlers: dict[str, Handler]):
-    """The Starlette endpoint of one path; `operations` maps method -> operation."""
+class Endpoint:
+    """The ASGI app of one spec path; `operations` maps method -> operation.
 
-    async def endpoint(request: Request) -> Response:
-        scope = request.scope
-        operation = operations[scope["method"]]
+    A plain ASGI endpoint (no per-request `Request`); refusals raised here
+    reach the app's exception handlers through Starlette's middleware.
+    """
+
+    def __init__(self, operations: dict[str, Operation], handlers: dict[str, Handler]) -> None:
+        self.operations = operations
+        self.handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation = self.operations[scope["method"]]
         state: MockState = scope["app"].state.mock
         settings = state.settings
         headers = header_map(scope)
         path_params = scope.get("path_params", {})
         # 1. Body: the exact bytes (413 past the limit), decoded where the
         #    operation takes JSON (422 json_invalid comes before auth).
-        raw = await read_body(request, headers, settings.max_body_bytes)
+        raw = await read_body(scope, receive, headers, settings.max_body_bytes)
         body = decode_body(raw, headers.get("content-type")) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
         if operation.document == "control":
@@ -154,10 +162,8 @@ def make_endpoint(operations: dict[str, Operation], handlers: dict[str, Handler]
             entries += body_entries
         raise_if_any(entries)
         # 4. Act: the operation's handler applies the business rules.
-        payload, extra_headers = handlers[operation.operation_id](
+        payload, extra_headers = self.handlers[operation.operation_id](
             Context(state, caller, params, body)
         )
         # 5. Respond.
-        return json_response(payload, 200, extra_headers or None)
-
-    return endpoint
+        await send_json(send, payload, extra_headers)

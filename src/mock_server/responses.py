@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Send
 
 from mock_server.errors import ApiError
 
@@ -32,6 +33,17 @@ def render_json(payload: Any) -> bytes:
         return _COMPACT.encode(payload).encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         return json.dumps(_finite(payload), separators=(",", ":")).encode("ascii")
+
+
+async def send_json(send: Send, payload: Any, headers: dict[str, str] | None = None) -> None:
+    """A 200 JSON answer as the two ASGI messages, without a Response object
+    (the success path of every operation)."""
+    body = render_json(payload)
+    raw = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    if headers:
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def json_response(
