@@ -36,4 +36,4 @@ except OSError:
 done
 CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
   "$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property \
-  --base-url "$url" --junitxml=reports/url-mode.xml
+  --base-url "$url" --max-keys 1000 --junitxml=reports/url-mode.xml
