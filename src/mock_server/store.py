@@ -94,9 +94,6 @@ class Store:
     def user_by_hotkey(self, hotkey: str) -> User | None:
         return self._users_by_hotkey.get(hotkey)
 
-    def user_by_name(self, username: str) -> User | None:
-        return next((u for u in self._users.values() if u.username == username), None)
-
     def users(self) -> list[User]:
         return list(self._users.values())
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -66,7 +66,6 @@ class Target:
     api_key_a: str | None = None
     registry_password: str | None = None
     netuid: int = 64
-    notes: list[str] = field(default_factory=list)
 
     @property
     def in_process(self) -> bool:
