@@ -20,7 +20,12 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.support import profiles
 from tests.support.breakages import BREAKAGES
-from tests.support.target import MissingCredentials, Target, in_process_target, url_target
+from tests.support.target import (
+    MissingCredentials,
+    Target,
+    in_process_target,
+    url_target,
+)
 
 _TARGET_KEY = pytest.StashKey[Target]()
 
@@ -59,6 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
     """`ci` unless --hypothesis-profile or HYPOTHESIS_PROFILE names another."""
     if not config.getoption("hypothesis_profile", None):
         hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A URL target without credentials stops the run at once, naming the variables."""
+    base_url = session.config.getoption("base_url")
+    if base_url:
+        try:
+            url_target(base_url, os.environ).client.close()
+        except MissingCredentials as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def build_target(config: pytest.Config) -> Target:

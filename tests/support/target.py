@@ -205,22 +205,30 @@ def in_process_target(
     )
 
 
+def missing_credentials(base_url: str, environ: Mapping[str, str]) -> str | None:
+    """What a URL target lacks, as a message naming the variables; None if nothing."""
+    missing = []
+    if not (environ.get("CHUTES_HOTKEY_URI") or environ.get("CHUTES_HOTKEY_SEED")):
+        missing.append("CHUTES_HOTKEY_URI or CHUTES_HOTKEY_SEED (user A, on the metagraph)")
+    if not (environ.get("CHUTES_HOTKEY2_URI") or environ.get("CHUTES_HOTKEY2_SEED")):
+        missing.append("CHUTES_HOTKEY2_URI or CHUTES_HOTKEY2_SEED (user B, for isolation checks)")
+    if not missing:
+        return None
+    return f"--base-url {base_url} needs credentials from the environment: set " + "; ".join(
+        missing
+    )
+
+
 def url_target(base_url: str, environ: Mapping[str, str], *, max_keys: int = 100) -> Target:
     """A deployment by URL; credentials from the environment (see module doc)."""
-    user_a = keypair_from_env(environ, "CHUTES_HOTKEY")
-    user_b = keypair_from_env(environ, "CHUTES_HOTKEY2")
-    missing = []
-    if user_a is None:
-        missing.append(
-            "CHUTES_HOTKEY_URI or CHUTES_HOTKEY_SEED (user A, registered on the metagraph)"
-        )
-    if user_b is None:
-        missing.append("CHUTES_HOTKEY2_URI or CHUTES_HOTKEY2_SEED (user B, for isolation checks)")
-    if missing:
-        raise MissingCredentials(
-            f"--base-url {base_url} needs credentials from the environment: set "
-            + "; ".join(missing)
-        )
+    problem = missing_credentials(base_url, environ)
+    if problem:
+        raise MissingCredentials(problem)
+    try:
+        user_a = keypair_from_env(environ, "CHUTES_HOTKEY")
+        user_b = keypair_from_env(environ, "CHUTES_HOTKEY2")
+    except Exception as exc:
+        raise MissingCredentials(f"cannot make a hotkey from the environment: {exc}") from None
     assert user_a is not None and user_b is not None
     return Target(
         base_url=base_url.rstrip("/"),

@@ -1,0 +1,54 @@
+"""The target options: a URL target without usable credentials stops the run
+at once with one line naming what to set (issue 3: not a crash)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/property"]
+
+
+def run_suite(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CHUTES_HOTKEY", "CHUTES_BASE_URL", "CHUTES_API_KEY"))
+    }
+    return subprocess.run(
+        [*SUITE, "--base-url", "http://127.0.0.1:9"],
+        cwd=ROOT,
+        env={**env, **env_extra},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.in_process
+def test_missing_credentials_name_the_variables() -> None:
+    result = run_suite({})
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "CHUTES_HOTKEY_URI or CHUTES_HOTKEY_SEED" in result.stderr
+    assert "CHUTES_HOTKEY2_URI or CHUTES_HOTKEY2_SEED" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.in_process
+def test_only_the_missing_user_is_named() -> None:
+    result = run_suite({"CHUTES_HOTKEY_URI": "//Alice"})
+    assert result.returncode == 4
+    assert "CHUTES_HOTKEY2_URI or CHUTES_HOTKEY2_SEED" in result.stderr
+    assert "CHUTES_HOTKEY_URI or" not in result.stderr
+
+
+@pytest.mark.in_process
+def test_a_malformed_seed_is_refused_clearly() -> None:
+    result = run_suite({"CHUTES_HOTKEY_URI": "//Alice", "CHUTES_HOTKEY2_SEED": "not-hex"})
+    assert result.returncode == 4
+    assert "cannot make a hotkey from the environment" in result.stderr
