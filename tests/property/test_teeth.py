@@ -34,6 +34,8 @@ SHOWS = {
     "D8": r"\(alive, \w+\): GET /api_keys/(chutes|images|invocations)"
     + refused_but("Invalid token or user not found", "404"),
     "D9": r'POST /api_keys/ \{"name": "[^"]*\\n", .*\n  expected 400 .*\n  got      200 ',
+    # All of production's defects at once: the first the machine meets is D2.
+    "production": r"GET /registry/auth\n  expected 200 .*\n  got      200 .*Basic b'",
     "shows_other_users_keys": r"(A|B) sees key|shows the other user's keys",
     "deleted_key_authenticates": r"\(deleted, \w+\): GET \S+"
     + refused_but("Invalid token or user not found", "(200|404)"),
@@ -70,6 +72,14 @@ def test_fails_on_production_defect(quirk: str) -> None:
     target = in_process_target(quirks=parse_quirks(quirk), max_keys=10**6)
     story = failure_of(target)
     assert re.search(SHOWS[quirk], story), f"the failure does not show {quirk}:\n{story}"
+
+
+def test_fails_against_production() -> None:
+    """`--quirks production`: the machine fails; the single-quirk runs above
+    show that D1, D3, D8 and D9 are each found in a run of their own."""
+    target = in_process_target(quirks=parse_quirks("production"), max_keys=10**6)
+    story = failure_of(target)
+    assert re.search(SHOWS["production"], story), f"no production defect shown:\n{story}"
 
 
 @pytest.mark.parametrize(
