@@ -6,6 +6,10 @@ import threading
 import time
 from collections.abc import Callable
 
+# The last second a timestamp can show (9999-12-31T23:59:59Z): the clock stays
+# in [0, LATEST] so that every `created_at` it stamps can be written.
+LATEST = 253_402_300_799.0
+
 
 class Clock:
     """Unix seconds (fractional). `set` freezes it, `advance` moves it."""

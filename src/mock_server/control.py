@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mock_server import hotkeys, jwt_tokens, keys, views
+from mock_server.clock import LATEST
 from mock_server.errors import BadRequest, NotFound
 from mock_server.routes import Context, Result
 from mock_server.state import MockState
+
+CLOCK_OUT_OF_RANGE = (
+    "Moving the clock by {seconds} seconds would take it out of 0 to 253402300799"
+    " (9999-12-31T23:59:59Z)"
+)
 
 
 def state_view(state: MockState) -> dict:
@@ -83,7 +89,10 @@ def mock_set_clock(ctx: Context) -> Result:
 
 
 def mock_advance_clock(ctx: Context) -> Result:
-    ctx.state.clock.advance(ctx.body["seconds"])
+    seconds = ctx.body["seconds"]
+    if not 0 <= ctx.state.clock.now() + seconds <= LATEST:
+        raise BadRequest(CLOCK_OUT_OF_RANGE.format(seconds=seconds))
+    ctx.state.clock.advance(seconds)
     return _clock_view(ctx)
 
 

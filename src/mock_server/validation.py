@@ -34,6 +34,10 @@ _TYPE_ERRORS = {
     ),
     "null": ("none_required", "Input should be None"),
 }
+_BOUNDS = {  # schema keyword: pydantic's error type, its message's words, its ctx name
+    "minimum": ("greater_than_equal", "greater than or equal to", "ge"),
+    "maximum": ("less_than_equal", "less than or equal to", "le"),
+}
 _FAST_DIGITS = 1000  # well inside Python's int() digit limit
 _INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
 _STRING_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
@@ -160,13 +164,14 @@ def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
                 "input": value,
                 "ctx": {"expected": text},
             }
-        elif kind == "minimum":
+        elif kind in _BOUNDS:
+            error_type, words, name = _BOUNDS[kind]
             yield {
-                "type": "greater_than_equal",
+                "type": error_type,
                 "loc": where,
-                "msg": f"Input should be greater than or equal to {data['limit']}",
+                "msg": f"Input should be {words} {data['limit']}",
                 "input": value,
-                "ctx": {"ge": data["limit"]},
+                "ctx": {name: data["limit"]},
             }
         else:
             yield {"type": "value_error", "loc": where, "msg": error.message, "input": value}

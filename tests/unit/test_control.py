@@ -102,6 +102,44 @@ def test_clock_bad_bodies_are_422(mock: Mock) -> None:
     assert mock.client.post("/_mock/clock/advance", json={}).status_code == 422
 
 
+LATEST = 253402300799  # 9999-12-31T23:59:59Z
+
+
+@pytest.mark.parametrize(
+    ("now", "kind"), [(-1, "greater_than_equal"), (LATEST + 1, "less_than_equal")]
+)
+def test_clock_is_set_only_to_a_time_a_timestamp_can_show(mock: Mock, now: int, kind: str) -> None:
+    response = mock.client.put("/_mock/clock", json={"now": now})
+    assert response.status_code == 422
+    [entry] = response.json()["detail"]
+    assert (entry["type"], entry["loc"], entry["input"]) == (kind, ["body", "now"], now)
+    assert mock.client.get("/_mock/clock").json()["now"] == NOW
+
+
+@pytest.mark.parametrize("seconds", [1e12, 1e308, -(NOW + 1)])
+def test_clock_is_not_moved_out_of_range(mock: Mock, seconds: float) -> None:
+    """Reading: past year 9999 no `created_at` can be written; a key created
+    then would get a 500, so the move is refused and the clock stays."""
+    response = mock.client.post("/_mock/clock/advance", json={"seconds": seconds})
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "detail": f"Moving the clock by {seconds} seconds would take it out of"
+            " 0 to 253402300799 (9999-12-31T23:59:59Z)"
+        },
+    )
+    assert mock.client.get("/_mock/clock").json()["now"] == NOW
+    assert mock.created(ALICE, "still-datable")["created_at"].startswith("20")
+
+
+def test_clock_at_the_edge_of_its_range_still_dates_keys(mock: Mock) -> None:
+    mock.client.put("/_mock/clock", json={"now": LATEST})
+    response = mock.client.post("/_mock/keys", json={"user_id": ALICE_ID, "name": "last"})
+    assert response.status_code == 200
+    assert response.json()["created_at"] == "9999-12-31T23:59:59+00:00"
+    assert mock.client.post("/_mock/clock/advance", json={"seconds": 1}).status_code == 400
+
+
 def test_clock_moves_the_nonce_window(mock: Mock) -> None:
     mock.client.post("/_mock/clock/advance", json={"seconds": 600})
     assert mock.signed(ALICE, "GET", "/api_keys/", nonce=NOW).status_code == 401
