@@ -29,8 +29,9 @@ def spec_operations(settings: Settings) -> list[spec.Operation]:
     return ops
 
 
-def build_routes(operations: list[spec.Operation]) -> list[Route]:
-    """One route per spec path; fails at start-up if spec and handlers differ."""
+def build_routes(operations: list[spec.Operation], state: MockState) -> list[Route]:
+    """One route per spec path, over `state`; fails at start-up if spec and
+    handlers differ."""
     handlers = {**routes.HANDLERS, **control.HANDLERS}
     by_path: dict[str, dict[str, spec.Operation]] = defaultdict(dict)
     for op in operations:
@@ -43,7 +44,7 @@ def build_routes(operations: list[spec.Operation]) -> list[Route]:
         raise RuntimeError(f"handlers without a spec operation: {sorted(missing)}")
     result = []
     for path, ops in by_path.items():
-        route = Route(path, Endpoint(ops, handlers), methods=list(ops))
+        route = Route(path, Endpoint(ops, handlers, state), methods=list(ops))
         route.methods = set(ops)  # no implicit HEAD: the spec does not list it
         result.append(route)
     return result
@@ -65,8 +66,9 @@ async def _production_defect(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings()
+    state = MockState.build(settings, clock)
     app = Starlette(
-        routes=build_routes(spec_operations(settings)),
+        routes=build_routes(spec_operations(settings), state),
         middleware=[Middleware(AccessLogMiddleware)],
         exception_handlers={
             ApiError: _api_error,
@@ -74,5 +76,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ProductionDefect: _production_defect,
         },
     )
-    app.state.mock = MockState.build(settings, clock)
+    app.state.mock = state
     return app

@@ -122,25 +122,31 @@ def check_control_token(state: MockState, headers: Mapping[str, str]) -> Caller:
 
 
 class Endpoint:
-    """The ASGI app of one spec path; `operations` maps method -> operation.
+    """The ASGI app of one spec path over one state; `operations` maps
+    method -> operation.
 
     A plain ASGI endpoint (no per-request `Request`); refusals raised here
     reach the app's exception handlers through Starlette's middleware.
     """
 
-    def __init__(self, operations: dict[str, Operation], handlers: dict[str, Handler]) -> None:
+    def __init__(
+        self, operations: dict[str, Operation], handlers: dict[str, Handler], state: MockState
+    ) -> None:
         self.operations = operations
         self.handlers = handlers
+        self.state = state
+        quirks = state.settings.quirks
+        self.lax = "D10" in quirks  # production coerces parameters and bodies
+        self.skip_minimum = "D1" in quirks  # production has no lower bounds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self.operations[scope["method"]]
-        state: MockState = scope["app"].state.mock
-        settings = state.settings
+        state = self.state
         headers = header_map(scope)
         path_params = scope.get("path_params", {})
         # 1. Body: the exact bytes (413 past the limit), decoded where the
         #    operation takes JSON (422 json_invalid comes before auth).
-        raw = await read_body(scope, receive, headers, settings.max_body_bytes)
+        raw = await read_body(scope, receive, headers, state.settings.max_body_bytes)
         body = decode_body(raw, headers.get("content-type")) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
         if operation.document == "control":
@@ -149,16 +155,11 @@ class Endpoint:
             caller = state.authenticator.authenticate(operation, headers, raw, path_params)
         scope.setdefault("state", {})["auth_kind"] = caller.kind
         # 3. Validate query, path and body against the spec (422).
-        lax = "D10" in settings.quirks
         params, entries = validate_params(
-            operation,
-            query_map(scope),
-            path_params,
-            lax=lax,
-            skip_minimum="D1" in settings.quirks,
+            operation, query_map(scope), path_params, lax=self.lax, skip_minimum=self.skip_minimum
         )
         if operation.has_body:
-            body, body_entries = validate_body(operation, body, lax=lax)
+            body, body_entries = validate_body(operation, body, lax=self.lax)
             entries += body_entries
         raise_if_any(entries)
         # 4. Act: the operation's handler applies the business rules.
