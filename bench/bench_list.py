@@ -15,7 +15,7 @@ process pinned to another, over raw keep-alive connections to 127.0.0.1.
 The cases are measured in interleaved slices, so that a neighbour's burst of
 load hits them alike. Exit status 0 whatever the figures: a benchmark.
 
-    .venv/bin/python bench/bench_list.py [--seconds 3] [--rounds 6] [--connections 16]
+    .venv/bin/python bench/bench_list.py [--seconds 3] [--rounds 6] [--connections 16] [--aslr]
 """
 
 from __future__ import annotations
@@ -49,8 +49,26 @@ START_TIMEOUT = 120.0  # seconds for a child to populate its store and report
 SIGNATURE_POOL = 64
 
 
+ADDR_NO_RANDOMIZE = 0x0040000  # personality(2) flag: no address-space randomisation
+
+
+def fixed_layout() -> None:
+    """In a server child, before exec: lay its address space out the same way
+    every run. With randomisation, where code and heap land moves one
+    process's rate by up to 5 % on this machine (identical servers measured
+    side by side), a spread as large as the margins being judged."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    current = libc.personality(0xFFFFFFFF)  # query
+    if current == -1 or libc.personality(current | ADDR_NO_RANDOMIZE) == -1:
+        os.write(2, b"bench: could not fix the address layout (ASLR stays on)\n")
+
+
 class Server:
     """A server subprocess serving a listening socket of 127.0.0.1 it inherits."""
+
+    fixed_layout = True  # `--aslr` turns it off
 
     def __init__(self, argv: list[str], core: int | None) -> None:
         import socket
@@ -63,7 +81,10 @@ class Server:
         if core is not None:
             command += ["--core", str(core)]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, pass_fds=[self.sock.fileno()]
+            command,
+            stdout=subprocess.PIPE,
+            pass_fds=[self.sock.fileno()],
+            preexec_fn=fixed_layout if self.fixed_layout and sys.platform == "linux" else None,
         )
         self.info: dict[str, Any] = {}
 
@@ -227,10 +248,12 @@ def report(cases: list[Case], app: dict[str, float], rss: dict[int, dict], servi
 def main_bench(args: argparse.Namespace) -> None:
     server_core, client_core = cores()
     pin(client_core)
+    Server.fixed_layout = not args.aslr
     print(
         f"GET {TARGET}: uvicorn (uvloop, httptools, 1 worker) on core {server_core}, load from"
         f" core {client_core}, {args.connections} keep-alive connections; per case a"
-        f" {args.warmup:g} s warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices"
+        f" {args.warmup:g} s warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices;"
+        f" server address layout {'randomised' if args.aslr else 'fixed'}"
     )
     started = time.monotonic()
     servers: dict[str, Server] = {}
@@ -296,6 +319,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="interleaved slices per case")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per case")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
+    parser.add_argument(
+        "--aslr",
+        action="store_true",
+        help="keep address-space randomisation on for the servers (runs vary more)",
+    )
     args = parser.parse_args()
     if not (0 < args.seconds <= 60 and 0 <= args.warmup <= 30):
         parser.error("--seconds must be in (0, 60] and --warmup in [0, 30]")
