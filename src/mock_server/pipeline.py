@@ -63,13 +63,16 @@ def query_map(scope: Scope) -> dict[str, str]:
     return result
 
 
+def has_body(headers: Mapping[str, str]) -> bool:
+    """HTTP/1.1: a request without a length or chunking has no body."""
+    return "content-length" in headers or "transfer-encoding" in headers
+
+
 async def read_body(
     scope: Scope, receive: Receive, headers: Mapping[str, str], limit: int
 ) -> bytes:
     """The exact body bytes, refused with 413 past `limit`."""
     declared = headers.get("content-length", "")
-    if not declared and "transfer-encoding" not in headers:
-        return b""  # HTTP/1.1: no length, no chunking, no body
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=limit))
     chunks, size = [], 0
@@ -146,7 +149,11 @@ class Endpoint:
         path_params = scope.get("path_params", {})
         # 1. Body: the exact bytes (413 past the limit), decoded where the
         #    operation takes JSON (422 json_invalid comes before auth).
-        raw = await read_body(scope, receive, headers, state.settings.max_body_bytes)
+        raw = (
+            await read_body(scope, receive, headers, state.settings.max_body_bytes)
+            if has_body(headers)
+            else b""
+        )
         body = decode_body(raw, headers.get("content-type")) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
         if operation.document == "control":

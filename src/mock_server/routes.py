@@ -55,11 +55,12 @@ def list_keys(ctx: Context) -> Result:
     if ctx.state.settings.quirk("D7") and max(page, limit, offset) > INT64_MAX:
         raise ProductionDefect("D7")
     total, items = ctx.state.store.list_keys(ctx.user_id, offset, effective)
+    naive = ctx.naive_dates
     return {
         "total": total,
         "page": page,
         "limit": limit,
-        "items": [views.key_view(k, naive=ctx.naive_dates) for k in items],
+        "items": [views.key_view(k, naive=naive) for k in items],
         "cord_refs": None,
     }, {}
 

@@ -10,7 +10,7 @@ from mock_server.store import ApiKey, User
 
 
 @lru_cache(maxsize=65536)
-def timestamp(seconds: float, *, naive: bool = False) -> str:
+def timestamp(seconds: float, naive: bool = False) -> str:
     """RFC 3339 with offset; naive (quirk D5) as production writes it."""
     moment = datetime.fromtimestamp(seconds, UTC)
     return (moment.replace(tzinfo=None) if naive else moment).isoformat()
@@ -23,7 +23,7 @@ def key_view(key: ApiKey, *, naive: bool = False) -> dict[str, Any]:
         "user_id": key.user_id,
         "admin": key.admin,
         "name": key.name,
-        "created_at": timestamp(key.created_at, naive=naive),
+        "created_at": timestamp(key.created_at, naive),  # positional: a cheaper cache key
         "last_used_at": None,
         "scopes": [
             {
