@@ -14,7 +14,7 @@ import random
 import shlex
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mock_server import hotkeys, jwt_tokens, spec
@@ -29,45 +29,80 @@ def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> s
     return environ.get(f"CHUTES_MOCK_{name}", default)
 
 
+def _integer(variable: str) -> Callable[[str], int]:
+    """argparse type: an integer, from the flag or from `variable`."""
+
+    def parse(value: str) -> int:
+        try:
+            return int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not an integer (given by the flag or {variable})"
+            ) from None
+
+    return parse
+
+
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The CLI; a default from the environment is a string that argparse
+    converts and checks like a flag's value (so a bad one is a usage error)."""
     parser = argparse.ArgumentParser(
         prog="chutes-mock", description="A spec-driven mock of the Chutes authentication API."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    local_url = f"http://127.0.0.1:{_env(environ, 'PORT', '8000')}"
 
     serve = commands.add_parser("serve", help="serve the mock (default: 127.0.0.1:8000)")
-    serve.add_argument("--host", default=_env(environ, "HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(_env(environ, "PORT", "8000")))
+    serve.add_argument(
+        "--host", default=_env(environ, "HOST", "127.0.0.1"), help="env CHUTES_MOCK_HOST"
+    )
+    serve.add_argument(
+        "--port",
+        type=_integer("CHUTES_MOCK_PORT"),
+        default=_env(environ, "PORT", "8000"),
+        help="env CHUTES_MOCK_PORT",
+    )
     serve.add_argument(
         "--fixtures",
         type=Path,
         default=_env(environ, "FIXTURES"),
-        help="YAML file of users, hotkeys, registrations and keys (default: alice and bob)",
+        help="YAML file of users, hotkeys, registrations and keys (default: alice and bob;"
+        " env CHUTES_MOCK_FIXTURES)",
     )
-    serve.add_argument("--netuid", type=int, default=int(_env(environ, "NETUID", "64")))
     serve.add_argument(
-        "--registry-password", default=_env(environ, "REGISTRY_PASSWORD", "chutes-mock-registry")
+        "--netuid",
+        type=_integer("CHUTES_MOCK_NETUID"),
+        default=_env(environ, "NETUID", "64"),
+        help="env CHUTES_MOCK_NETUID",
+    )
+    serve.add_argument(
+        "--registry-password",
+        default=_env(environ, "REGISTRY_PASSWORD", "chutes-mock-registry"),
+        help="env CHUTES_MOCK_REGISTRY_PASSWORD",
     )
     serve.add_argument(
         "--quirks",
         default=_env(environ, "QUIRKS"),
         help="'production' (all of D1-D11) or a list such as D3,D8: behave like production "
-        "where it has a known defect",
+        "where it has a known defect (env CHUTES_MOCK_QUIRKS)",
     )
     serve.add_argument(
-        "--log-level", choices=LOG_LEVELS, default=_env(environ, "LOG_LEVEL", "info")
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=_env(environ, "LOG_LEVEL", "info"),
+        help="env CHUTES_MOCK_LOG_LEVEL",
     )
     serve.add_argument("--no-control", action="store_true", help="turn off the /_mock/ control API")
     serve.add_argument(
         "--control-token",
         default=_env(environ, "CONTROL_TOKEN"),
-        help="require X-Mock-Control-Token on every /_mock/ call",
+        help="require X-Mock-Control-Token on every /_mock/ call (env CHUTES_MOCK_CONTROL_TOKEN)",
     )
     serve.add_argument(
         "--seed",
-        type=int,
+        type=_integer("CHUTES_MOCK_SEED"),
         default=_env(environ, "SEED"),
-        help="seed ids and secrets, for reproducible runs",
+        help="seed ids and secrets, for reproducible runs (env CHUTES_MOCK_SEED)",
     )
 
     sign = commands.add_parser("sign", help="print signed headers and a curl command")
@@ -78,20 +113,33 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     what.add_argument("--purpose", help="signature purpose (default: from the spec)")
     what.add_argument("--data", help="JSON body to send; the signature covers its sha256")
     sign.add_argument("--nonce", help="nonce to use (default: now)")
-    sign.add_argument("--base-url", default="http://127.0.0.1:8000")
+    sign.add_argument("--base-url", default=local_url, help="default: 127.0.0.1, CHUTES_MOCK_PORT")
     sign.add_argument("method", metavar="METHOD")
     sign.add_argument("path", metavar="PATH")
 
     config = commands.add_parser("client-config", help="print a config.ini for the real chutes CLI")
     config.add_argument("--user", required=True, help="username in the fixtures, e.g. alice")
-    config.add_argument("--fixtures", type=Path, default=_env(environ, "FIXTURES"))
-    config.add_argument("--base-url", default="http://127.0.0.1:8000")
+    config.add_argument(
+        "--fixtures",
+        type=Path,
+        default=_env(environ, "FIXTURES"),
+        help="the fixtures the server reads (env CHUTES_MOCK_FIXTURES)",
+    )
+    config.add_argument(
+        "--base-url", default=local_url, help="default: 127.0.0.1, CHUTES_MOCK_PORT"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
-    args = build_parser(environ).parse_args(argv)
+    parser = build_parser(environ)
+    args = parser.parse_args(argv)
+    if getattr(args, "log_level", "info") not in LOG_LEVELS:  # argparse checks flags only
+        parser.error(
+            f"CHUTES_MOCK_LOG_LEVEL: invalid choice: {args.log_level!r}"
+            f" (choose from {', '.join(LOG_LEVELS)})"
+        )
     try:
         if args.command == "serve":
             return serve(args)

@@ -96,12 +96,28 @@ def resolve_fixture(raw: Any, *, netuid: int, rng: random.Random, where: str) ->
     return Fixture(users, registrations)
 
 
+# Fixture users without a `user_id` get one derived from their username, the
+# same on every start and for `chutes-mock client-config`, which has no server
+# to ask.
+USER_ID_NAMESPACE = uuid.UUID("5e1f0c4e-1d7a-4c39-9f3b-6d0a8c2b7e51")
+
+
+def default_user_id(username: str) -> str:
+    return str(uuid.uuid5(USER_ID_NAMESPACE, username))
+
+
 def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> FixtureUser:
     if not isinstance(item, dict) or not isinstance(item.get("username"), str):
         raise FixtureError(f"{where}: each user needs a 'username' string")
     uri, seed, hotkey = item.get("uri"), item.get("seed"), item.get("hotkey")
     if sum(v is not None for v in (uri, seed, hotkey)) > 1:
         raise FixtureError(f"{where}: give one of 'uri', 'seed' or 'hotkey'")
+    for name in ("uri", "seed", "hotkey"):
+        if item.get(name) is not None and not isinstance(item[name], str):
+            raise FixtureError(
+                f"{where}: '{name}' must be a string (quote it: YAML reads"
+                f" {item[name]!r} as a {type(item[name]).__name__})"
+            )
     try:
         if uri or seed:
             hotkey = hotkeys.keypair_from(uri=uri, seed=seed).ss58_address
@@ -111,7 +127,7 @@ def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> Fix
         raise FixtureError(f"{where}: {hotkey!r} is not an ss58 address")
     if uri and not seed:
         seed = hotkeys.DEV_SEEDS.get(uri)
-    user_id = str(item.get("user_id") or keys.new_uuid(rng))
+    user_id = str(item.get("user_id") or default_user_id(item["username"]))
     try:
         user_id = str(uuid.UUID(user_id))
     except ValueError:

@@ -171,6 +171,10 @@ def test_bad_quirks_value(capsys, value: str) -> None:
         ("- just a list\n", "the top level must be a mapping with 'users'"),
         ("users:\n  - uri: //Alice\n", "users[0]: each user needs a 'username' string"),
         ("users:\n  - username: x\n    user_id: nope\n", "user_id 'nope' is not a UUID"),
+        (
+            "users:\n  - username: x\n    seed: " + "12" * 32 + "\n",
+            "users[0]: 'seed' must be a string (quote it: YAML reads 1212",
+        ),
     ],
 )
 def test_bad_fixtures_file(tmp_path: Path, capsys, content: str, message: str) -> None:
@@ -189,3 +193,52 @@ def test_missing_fixtures_file(tmp_path: Path, capsys) -> None:
     )
     assert code == 2
     assert "cannot read" in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CHUTES_MOCK_PORT", "80a", "argument --port: '80a' is not an integer"),
+        ("CHUTES_MOCK_NETUID", "x", "argument --netuid: 'x' is not an integer"),
+        ("CHUTES_MOCK_SEED", "1.5", "argument --seed: '1.5' is not an integer"),
+        ("CHUTES_MOCK_LOG_LEVEL", "loud", "CHUTES_MOCK_LOG_LEVEL: invalid choice: 'loud'"),
+    ],
+)
+def test_a_bad_environment_value_is_a_usage_error(
+    capsys, variable: str, value: str, message: str
+) -> None:
+    """Reading: a variable is checked like its flag: exit 2 naming it, no traceback."""
+    with pytest.raises(SystemExit) as exited:
+        main(["serve"], environ={variable: value})
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and variable in err and "Traceback" not in err
+
+
+def test_a_bad_port_variable_does_not_break_the_other_commands(capsys) -> None:
+    code = main(["client-config", "--user", "alice"], environ={"CHUTES_MOCK_PORT": "80a"})
+    assert code == 0
+
+
+def test_client_config_follows_the_port_variable(capsys) -> None:
+    code = main(["client-config", "--user", "alice"], environ={"CHUTES_MOCK_PORT": "9001"})
+    assert code == 0
+    assert "base_url = http://127.0.0.1:9001\n" in capsys.readouterr().out
+
+
+def test_client_config_user_id_is_the_one_the_server_gives(tmp_path: Path, capsys) -> None:
+    """Reading: a fixture user without `user_id` gets the same id in the config
+    as on the server, whatever the server's seed."""
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    path = tmp_path / "fixtures.yaml"
+    path.write_text("users:\n  - username: carol\n    seed: " + "0a" * 32 + "\n")
+    code, out, _ = run(capsys, "client-config", "--user", "carol", "--fixtures", str(path))
+    assert code == 0
+    config = configparser.ConfigParser()
+    config.read_string(out)
+    for seed in (None, 7):
+        store = create_app(Settings(fixtures=path, seed=seed)).state.mock.store
+        [carol] = [u for u in store.users() if u.username == "carol"]
+        assert config["auth"]["user_id"] == carol.user_id
