@@ -1,6 +1,8 @@
-"""The state machine has teeth: it fails on each production defect it is meant
-to report (D1, D3, D8, D9) and on mocks broken on purpose, one at a time, and
-its counter-example shows the defect. Each run gets its own in-process mock.
+"""The property suite has teeth. The state machine fails on each production
+defect it is meant to report (D1, D3, D8, D9) and on mocks broken on purpose,
+one at a time, and its counter-example shows the defect; the auth-mutation and
+API-key properties each fail on the broken mock they guard against. Each run
+gets its own in-process mock.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import pytest
 from hypothesis import Phase, settings
 
 from mock_server.quirks import parse_quirks
+from tests.property import test_api_key_properties as key_properties
+from tests.property import test_auth_mutations as mutations
 from tests.property.test_lifecycle import STEPS, machine_for
 from tests.support import profiles
 from tests.support.breakages import BREAKAGES
@@ -40,6 +44,8 @@ SHOWS = {
     "deleted_key_authenticates": r"\(deleted, \w+\): GET \S+"
     + refused_but("Invalid token or user not found", "(200|404)"),
     "nonce_off_by_one": r"\(nonce now[+-]600\): GET \S+" + refused_but("Invalid nonce!", "200"),
+    "secret_in_get_key": r"GET /api_keys/[0-9a-f-]{36}\n  expected 200 .*\n"
+    r'  got      200 .*"secret_key": "cpk_',
 }
 # Generation only (no shrinking), so each run stays short; it stops at the first failure.
 TEETH_SETTINGS = settings(
@@ -83,10 +89,52 @@ def test_fails_against_production() -> None:
 
 
 @pytest.mark.parametrize(
-    "breakage", ["shows_other_users_keys", "deleted_key_authenticates", "nonce_off_by_one"]
+    "breakage",
+    [
+        "shows_other_users_keys",
+        "deleted_key_authenticates",
+        "nonce_off_by_one",
+        "secret_in_get_key",
+    ],
 )
 def test_fails_on_broken_mock(breakage: str, monkeypatch: pytest.MonkeyPatch) -> None:
     overrides = BREAKAGES[breakage](monkeypatch)
     target = in_process_target(max_keys=10**6, **overrides)
     story = failure_of(target)
     assert re.search(SHOWS[breakage], story), f"the failure does not show {breakage}:\n{story}"
+
+
+def _clock_frozen(target) -> dict[str, int]:
+    """What the `frozen_clock` fixture gives: the mock's clock on a whole second."""
+    moment = int(target.client.get("/_mock/clock").json()["now"])
+    target.client.put("/_mock/clock", json={"now": moment})
+    return {"frozen_clock": moment}
+
+
+# (property, the broken mock it must fail on, extra arguments it takes)
+PROPERTIES = [
+    (mutations.test_another_users_hotkey_is_refused, "any_signature", None),
+    (mutations.test_body_other_than_signed_is_refused, "any_signature", None),
+    (mutations.test_purpose_of_another_endpoint_is_refused, "any_signature", None),
+    (mutations.test_window_edges_on_the_mocks_clock, "nonce_off_by_one", _clock_frozen),
+    (
+        key_properties.test_keys_authenticate_exactly_as_long_as_they_exist,
+        "deleted_key_authenticates",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("prop", "breakage", "extra"), PROPERTIES, ids=[p[0].__name__ for p in PROPERTIES]
+)
+def test_property_fails_on_broken_mock(
+    prop, breakage: str, extra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overrides = BREAKAGES[breakage](monkeypatch)
+    target = in_process_target(max_keys=10**6, **overrides)
+    try:
+        with pytest.raises(AssertionError, match=r"\n  expected 401 \{.*\n  got      "):
+            prop(target=target, **(extra(target) if extra else {}))
+    finally:
+        target.cleanup()
