@@ -10,22 +10,27 @@ from substrateinterface import Keypair
 SS58_FORMAT = 42
 
 
-@lru_cache(maxsize=4096)
-def _verifier(ss58_address: str) -> Keypair | None:
-    try:
-        return Keypair(ss58_address=ss58_address, ss58_format=SS58_FORMAT)
-    except Exception:
-        return None
+# An ss58 address of these keys is 47 or 48 characters. Base58 decoding costs
+# the square of the length, so a longer string is refused without decoding.
+MAX_ADDRESS_LENGTH = 64
 
 
 def is_valid_address(ss58_address: str) -> bool:
-    return _verifier(ss58_address) is not None
+    return _public_key(ss58_address) is not None
+
+
+def _public_key(ss58_address: str) -> bytes | None:
+    if len(ss58_address) > MAX_ADDRESS_LENGTH:
+        return None
+    return _decoded_public_key(ss58_address)
 
 
 @lru_cache(maxsize=4096)
-def _public_key(ss58_address: str) -> bytes | None:
-    keypair = _verifier(ss58_address)
-    return None if keypair is None else keypair.public_key
+def _decoded_public_key(ss58_address: str) -> bytes | None:
+    try:
+        return Keypair(ss58_address=ss58_address, ss58_format=SS58_FORMAT).public_key
+    except Exception:
+        return None
 
 
 def verify(ss58_address: str, message: str, signature: bytes) -> bool:

@@ -73,7 +73,7 @@ async def read_body(
 ) -> bytes:
     """The exact body bytes, refused with 413 past `limit`."""
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=limit))
     chunks, size = [], 0
     async for chunk in Request(scope, receive).stream():
@@ -112,7 +112,9 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
                 }
             ]
         ) from None
-    except (UnicodeDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # UnicodeDecodeError, or an integer past Python's 4300-digit limit:
+        # FastAPI answers any parse failure but a JSONDecodeError this way.
         raise BadRequest(BODY_NOT_UTF8) from None
 
 

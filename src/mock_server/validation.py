@@ -98,8 +98,11 @@ def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, l
         return body, [_entry("object", ["body"], body)]
     if lax:
         body = _coerce_lax(body, operation.body_schema or {})
-    unicode = _unicode_entries(body, operation.body_schema or {}, ["body"])
-    checked = _scrub(body) if unicode else body
+    try:
+        unicode = _unicode_entries(body, operation.body_schema or {}, ["body"])
+        checked = _scrub(body) if unicode else body
+    except RecursionError:  # nested deeper than these walks go (json.loads goes further)
+        raise BadRequest(BODY_NOT_UTF8) from None
     try:
         found = list(_entries(operation.body_validator, checked, ["body"], MISSING))
     except ValueError:  # jsonschema-rs: values nested ~250+ deep, or lone surrogates

@@ -229,3 +229,80 @@ def test_odd_query_values_are_422(mock: Mock, query: str) -> None:
     response = mock.signed(ALICE, "GET", f"/api_keys/?{query}")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api_keys/", b'{"name": "k", "admin": true, "x": ' + b"1" * 4301 + b"}"),
+        ("/api_keys/", b"-" + b"1" * 4301),
+        ("/_mock/clock/advance", b'{"seconds": ' + b"9" * 5000 + b"}"),
+    ],
+)
+def test_integer_past_the_parsers_digit_limit_is_400(mock: Mock, path: str, body: bytes) -> None:
+    """Reading: Python's parser refuses integers over 4300 digits with a
+    ValueError that is not a JSONDecodeError; FastAPI answers it as any parse
+    failure, before authentication."""
+    response = mock.request("POST", path, content=body)
+    assert (response.status_code, response.json()) == (400, PARSE_ERROR)
+
+
+@pytest.mark.parametrize("depth", [490, 700, 960])
+def test_deep_body_with_a_lone_surrogate_is_4xx(mock: Mock, depth: int) -> None:
+    """Reading: a surrogate in a known field makes the body be scrubbed before
+    validation; nesting deep enough to exhaust that walk is a parse failure."""
+    nested = b"[" * depth + b"]" * depth
+    body = b'{"admin": true, "name": "\\ud800", "x": ' + nested + b"}"
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert (response.status_code, response.json()) == (400, PARSE_ERROR)
+    control = mock.request(
+        "POST", "/_mock/users", content=b'{"username": "\\ud800", "x": ' + nested + b"}"
+    )
+    assert (control.status_code, control.json()) == (400, PARSE_ERROR)
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"\xb9\xb3", b"9" * 4301])
+def test_content_length_of_odd_digits_is_not_a_500(mock: Mock, declared: bytes) -> None:
+    """Reading: '²' passes str.isdigit() but not int(); a 4301-digit length
+    passes neither int() nor the limit check. uvicorn refuses both before the
+    app; an ASGI caller reaches the app, which must not crash."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", declared)]
+    response = raw_request(mock.app, "POST", "/api_keys/", headers, b"{}")
+    assert response.status_code in (401, 413), response.json()
+
+
+@pytest.mark.parametrize("length", [65, 100_000])
+def test_overlong_hotkey_is_refused_without_decoding(
+    mock: Mock, length: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading: an ss58 address is 47-48 characters; base58 decoding costs the
+    square of the length (100 kB took seconds, holding up every request), so a
+    longer hotkey is refused before decoding, with the same details."""
+    from mock_server import hotkeys
+
+    decoded: list[str] = []
+    real_keypair = hotkeys.Keypair
+
+    def counting_keypair(*args, **kwargs):
+        decoded.append(kwargs.get("ss58_address", ""))
+        return real_keypair(*args, **kwargs)
+
+    monkeypatch.setattr(hotkeys, "Keypair", counting_keypair)
+    hotkey = "5" * length
+    headers = {
+        "X-Chutes-Hotkey": hotkey,
+        "X-Chutes-Signature": "00" * 64,
+        "X-Chutes-Nonce": str(NOW),
+    }
+    response = mock.request("GET", "/api_keys/", headers=headers)
+    message = f"{hotkey}:{NOW}:api_keys"
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": f"Invalid request signature for hotkey {hotkey}. Message: {message}"},
+    )
+    added = mock.client.post("/_mock/users", json={"username": "long", "hotkey": hotkey})
+    assert (added.status_code, added.json()) == (
+        400,
+        {"detail": f"{hotkey} is not an ss58 address"},
+    )
+    assert decoded == []
