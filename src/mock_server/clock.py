@@ -21,8 +21,9 @@ class Clock:
         self._offset = 0.0
 
     def now(self) -> float:
+        """The time; a running clock moved close to LATEST stops there."""
         frozen = self._frozen
-        return frozen if frozen is not None else self._source() + self._offset
+        return frozen if frozen is not None else min(self._source() + self._offset, LATEST)
 
     @property
     def frozen(self) -> bool:

@@ -40,7 +40,7 @@ def mock_add_user(ctx: Context) -> Result:
     given = [name for name in ("hotkey", "uri", "seed") if body.get(name)]
     if len(given) > 1:
         raise BadRequest("Give one of hotkey, uri or seed")
-    hotkey = body.get("hotkey")
+    hotkey = body.get("hotkey") or None
     try:
         if body.get("uri") or body.get("seed"):
             hotkey = hotkeys.keypair_from(uri=body.get("uri"), seed=body.get("seed")).ss58_address
@@ -54,7 +54,7 @@ def mock_add_user(ctx: Context) -> Result:
     user = ctx.state.store.add_user(body["username"], hotkey, user_id and keys.parse_uuid(user_id))
     for netuid in body.get("registered_on") or []:
         if hotkey:
-            ctx.state.store.register(netuid, hotkey)
+            ctx.state.store.register(int(netuid), hotkey)  # JSON Schema admits 65.0
     return views.user_view(user), {}
 
 
@@ -90,7 +90,8 @@ def mock_set_clock(ctx: Context) -> Result:
 
 def mock_advance_clock(ctx: Context) -> Result:
     seconds = ctx.body["seconds"]
-    if not 0 <= ctx.state.clock.now() + seconds <= LATEST:
+    # Compared before adding: a float plus an integer past 1.8e308 overflows.
+    if not -LATEST <= seconds <= LATEST or not 0 <= ctx.state.clock.now() + seconds <= LATEST:
         raise BadRequest(CLOCK_OUT_OF_RANGE.format(seconds=seconds))
     ctx.state.clock.advance(seconds)
     return _clock_view(ctx)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from substrateinterface import Keypair
 
+from mock_server.app import create_app
+from mock_server.clock import Clock
 from mock_server.settings import Settings
-from tests.unit.harness import ALICE, ALICE_ID, BOB, NOW, Mock
+from tests.unit.harness import ALICE, ALICE_ID, BASE, BOB, NOW, Mock, TestClient
 
 TOKEN_REQUIRED = {"detail": "Missing or wrong X-Mock-Control-Token"}
 
@@ -215,3 +217,46 @@ def test_non_loopback_host_is_refused_without_token(host: str) -> None:
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
 def test_loopback_host_is_fine(host: str) -> None:
     assert Settings(host=host).unsafe_exposure() is None
+
+
+def test_huge_integer_moves_are_refused_not_overflowed(mock: Mock) -> None:
+    """Reading: a running clock is a float; adding an integer past 1.8e308 to
+    it overflows, so the bounds are checked before the sum."""
+    mock.client.put("/_mock/clock", json={"now": None})
+    moved = mock.client.post("/_mock/clock/advance", json={"seconds": 10**309})
+    assert moved.status_code == 400
+    assert moved.json()["detail"].startswith(f"Moving the clock by {10**309} seconds")
+    minted = mock.client.post("/_mock/jwt", json={"user_id": ALICE_ID, "ttl": 10**309})
+    assert minted.status_code == 422
+    [entry] = minted.json()["detail"]
+    assert (entry["type"], entry["loc"]) == ("less_than_equal", ["body", "ttl"])
+
+
+def test_a_running_clock_stops_at_the_end_of_its_range() -> None:
+    """Reading: an advance checked at the call could drift past 9999 with real
+    time, and every key view would fail; the running clock stops there."""
+    real = [float(NOW)]
+    app = create_app(clock=Clock(source=lambda: real[0]))
+    client = TestClient(app, base_url=BASE)
+    assert client.post("/_mock/clock/advance", json={"seconds": LATEST - NOW - 0.5}).is_success
+    real[0] += 10
+    assert client.get("/_mock/clock").json() == {"now": LATEST, "frozen": False}
+    created = client.post("/_mock/keys", json={"user_id": ALICE_ID, "name": "late"})
+    assert created.json()["created_at"] == "9999-12-31T23:59:59+00:00"
+    assert client.get("/_mock/state").status_code == 200
+
+
+def test_user_registrations_are_whole_netuids(mock: Mock) -> None:
+    body = {"username": "dave", "uri": "//Dave", "registered_on": [65.0]}
+    assert mock.client.post("/_mock/users", json=body).status_code == 200
+    assert "65" in mock.client.get("/_mock/state").json()["metagraph"]
+    refused = mock.client.post(
+        "/_mock/users", json={**body, "username": "e", "registered_on": [-1]}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["type"] == "greater_than_equal"
+
+
+def test_an_empty_hotkey_is_no_hotkey(mock: Mock) -> None:
+    added = mock.client.post("/_mock/users", json={"username": "nokey", "hotkey": ""})
+    assert added.json()["hotkey"] is None
