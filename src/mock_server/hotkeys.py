@@ -52,7 +52,10 @@ def verify(ss58_address: str, message: str, signature: bytes) -> bool:
 def keypair_from(*, uri: str | None = None, seed: str | None = None) -> Keypair:
     """A signing keypair from a dev URI (`//Alice`) or a 64-hex seed."""
     if uri:
-        return Keypair.create_from_uri(uri, ss58_format=SS58_FORMAT)
+        try:
+            return Keypair.create_from_uri(uri, ss58_format=SS58_FORMAT)
+        except (AttributeError, TypeError, IndexError):  # its parser trips on shapes such as '//'
+            raise ValueError(f"{uri!r} is not a dev URI such as //Alice, nor a mnemonic") from None
     if seed:
         return Keypair.create_from_seed(seed.removeprefix("0x"), ss58_format=SS58_FORMAT)
     raise ValueError("a keypair needs a uri or a seed")

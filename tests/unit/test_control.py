@@ -260,3 +260,11 @@ def test_user_registrations_are_whole_netuids(mock: Mock) -> None:
 def test_an_empty_hotkey_is_no_hotkey(mock: Mock) -> None:
     added = mock.client.post("/_mock/users", json={"username": "nokey", "hotkey": ""})
     assert added.json()["hotkey"] is None
+
+
+def test_an_unparseable_uri_gets_a_clear_detail(mock: Mock) -> None:
+    added = mock.client.post("/_mock/users", json={"username": "u", "uri": "//"})
+    assert (added.status_code, added.json()) == (
+        400,
+        {"detail": "Cannot derive a hotkey: '//' is not a dev URI such as //Alice, nor a mnemonic"},
+    )
