@@ -114,9 +114,10 @@ def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> Fix
         raise FixtureError(f"{where}: give one of 'uri', 'seed' or 'hotkey'")
     for name in ("uri", "seed", "hotkey"):
         if item.get(name) is not None and not isinstance(item[name], str):
+            # Never the value: a seed is a secret (YAML reads 0x... as an int).
             raise FixtureError(
-                f"{where}: '{name}' must be a string (quote it: YAML reads"
-                f" {item[name]!r} as a {type(item[name]).__name__})"
+                f"{where}: '{name}' must be a string, YAML read a"
+                f" {type(item[name]).__name__}: quote it"
             )
     try:
         if uri or seed:

@@ -10,7 +10,7 @@ from substrateinterface import Keypair
 SS58_FORMAT = 42
 
 
-# An ss58 address of these keys is 47 or 48 characters. Base58 decoding costs
+# An ss58 address of these keys (format 42, 32 bytes) is 48 characters. Base58 decoding costs
 # the square of the length, so a longer string is refused without decoding.
 MAX_ADDRESS_LENGTH = 64
 
@@ -55,7 +55,10 @@ def keypair_from(*, uri: str | None = None, seed: str | None = None) -> Keypair:
         try:
             return Keypair.create_from_uri(uri, ss58_format=SS58_FORMAT)
         except (AttributeError, TypeError, IndexError):  # its parser trips on shapes such as '//'
-            raise ValueError(f"{uri!r} is not a dev URI such as //Alice, nor a mnemonic") from None
+            # Not the URI itself: it may hold a mnemonic, a secret.
+            raise ValueError(
+                "the uri is neither a dev URI such as //Alice nor a mnemonic"
+            ) from None
     if seed:
         return Keypair.create_from_seed(seed.removeprefix("0x"), ss58_format=SS58_FORMAT)
     raise ValueError("a keypair needs a uri or a seed")

@@ -171,10 +171,6 @@ def test_bad_quirks_value(capsys, value: str) -> None:
         ("- just a list\n", "the top level must be a mapping with 'users'"),
         ("users:\n  - uri: //Alice\n", "users[0]: each user needs a 'username' string"),
         ("users:\n  - username: x\n    user_id: nope\n", "user_id 'nope' is not a UUID"),
-        (
-            "users:\n  - username: x\n    seed: " + "12" * 32 + "\n",
-            "users[0]: 'seed' must be a string (quote it: YAML reads 1212",
-        ),
     ],
 )
 def test_bad_fixtures_file(tmp_path: Path, capsys, content: str, message: str) -> None:
@@ -185,6 +181,31 @@ def test_bad_fixtures_file(tmp_path: Path, capsys, content: str, message: str) -
         assert code == 2
         assert err.startswith(f"chutes-mock: error: {path}")
         assert message in err
+
+
+SEED = "e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a"
+
+
+@pytest.mark.parametrize("seed", ["12" * 32, "0x" + SEED])
+def test_an_unquoted_seed_is_refused_without_showing_it(tmp_path: Path, capsys, seed: str) -> None:
+    """Reading: YAML reads an all-digit or 0x seed as an integer; the error says
+    to quote it, and shows no form of the secret."""
+    path = tmp_path / "fixtures.yaml"
+    path.write_text(f"users:\n  - username: x\n    seed: {seed}\n")
+    code, out, err = run(capsys, "client-config", "--user", "x", "--fixtures", str(path))
+    assert (code, out) == (2, "")
+    expected = f"{path}: users[0]: 'seed' must be a string, YAML read a int: quote it"
+    assert err == f"chutes-mock: error: {expected}\n"
+
+
+def test_a_mnemonic_uri_is_not_echoed(tmp_path: Path, capsys) -> None:
+    phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk"
+    path = tmp_path / "fixtures.yaml"
+    path.write_text(f"users:\n  - username: x\n    uri: '{phrase}//hard/'\n")
+    code, _, err = run(capsys, "client-config", "--user", "x", "--fixtures", str(path))
+    assert code == 2
+    assert "neither a dev URI such as //Alice nor a mnemonic" in err
+    assert "bottom" not in err
 
 
 def test_missing_fixtures_file(tmp_path: Path, capsys) -> None:

@@ -262,9 +262,12 @@ def test_an_empty_hotkey_is_no_hotkey(mock: Mock) -> None:
     assert added.json()["hotkey"] is None
 
 
+UNREADABLE_URI = "the uri is neither a dev URI such as //Alice nor a mnemonic"
+
+
 def test_an_unparseable_uri_gets_a_clear_detail(mock: Mock) -> None:
     added = mock.client.post("/_mock/users", json={"username": "u", "uri": "//"})
     assert (added.status_code, added.json()) == (
         400,
-        {"detail": "Cannot derive a hotkey: '//' is not a dev URI such as //Alice, nor a mnemonic"},
+        {"detail": f"Cannot derive a hotkey: {UNREADABLE_URI}"},
     )
