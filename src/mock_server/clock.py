@@ -36,11 +36,14 @@ class Clock:
             self._offset = 0.0
 
     def advance(self, seconds: float) -> None:
+        """Move by `seconds` from the time `now` shows (a running clock held
+        at LATEST moves from there, not from where it would have been)."""
         with self._lock:
             if self._frozen is not None:
                 self._frozen += seconds
             else:
-                self._offset += seconds
+                source = self._source()
+                self._offset = min(source + self._offset, LATEST) + seconds - source
 
     def reset(self) -> None:
         self.set(None)

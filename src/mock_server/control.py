@@ -6,14 +6,9 @@ from collections.abc import Callable
 
 from mock_server import hotkeys, jwt_tokens, keys, views
 from mock_server.clock import LATEST
-from mock_server.errors import BadRequest, NotFound
+from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
 from mock_server.routes import Context, Result
 from mock_server.state import MockState
-
-CLOCK_OUT_OF_RANGE = (
-    "Moving the clock by {seconds} seconds would take it out of 0 to 253402300799"
-    " (9999-12-31T23:59:59Z)"
-)
 
 
 def state_view(state: MockState) -> dict:

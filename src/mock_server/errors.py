@@ -42,8 +42,12 @@ DELETE_KEY_NOT_FOUND = "API key not found, or does not belong to you"
 BODY_TOO_LARGE = "Request body too large (limit {limit} bytes)"
 BODY_NOT_UTF8 = "There was an error parsing the body"
 
-# Control API.
+# Control API (openapi/control.yaml).
 CONTROL_TOKEN_REQUIRED = "Missing or wrong X-Mock-Control-Token"
+CLOCK_OUT_OF_RANGE = (
+    "Moving the clock by {seconds} seconds would take it out of 0 to 253402300799"
+    " (9999-12-31T23:59:59Z)"
+)
 
 
 class ApiError(Exception):

@@ -73,7 +73,8 @@ async def read_body(
 ) -> bytes:
     """The exact body bytes, refused with 413 past `limit`."""
     declared = headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+    digits = declared.lstrip("0")  # leading zeros are allowed, and say nothing of the size
+    if declared.isascii() and declared.isdigit() and (len(digits) > 18 or int(declared) > limit):
         raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=limit))
     chunks, size = [], 0
     async for chunk in Request(scope, receive).stream():

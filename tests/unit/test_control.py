@@ -244,6 +244,9 @@ def test_a_running_clock_stops_at_the_end_of_its_range() -> None:
     created = client.post("/_mock/keys", json={"user_id": ALICE_ID, "name": "late"})
     assert created.json()["created_at"] == "9999-12-31T23:59:59+00:00"
     assert client.get("/_mock/state").status_code == 200
+    real[0] += 86400 * 365
+    back = client.post("/_mock/clock/advance", json={"seconds": -3600})
+    assert back.json() == {"now": LATEST - 3600, "frozen": False}
 
 
 def test_user_registrations_are_whole_netuids(mock: Mock) -> None:

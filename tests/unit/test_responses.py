@@ -1,5 +1,7 @@
 """Success payloads are written by orjson; they must be the bytes FastAPI's
-standard encoder writes (`render_echo`), whatever the stored values hold."""
+standard encoder writes (`render_echo`), whatever strings, integers, booleans
+and nulls they hold. (Floats differ in notation; only the control API's
+clock holds one.)"""
 
 from __future__ import annotations
 
@@ -13,10 +15,14 @@ from mock_server.responses import render_echo, render_json
 # What a success payload is built from: stored strings (any Unicode, lone
 # surrogates included), integers (echoed page and limit can be huge),
 # booleans and nulls, in lists and objects.
-scalars = st.none() | st.booleans() | st.integers() | st.text()
+texts = st.text(st.characters(codec=None, exclude_categories=())) | st.text(
+    st.characters(categories=["Cs"]), min_size=1
+)
+scalars = st.none() | st.booleans() | st.integers() | texts
+keys = texts | st.integers()  # the control API's metagraph view has integer keys
 payloads = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
 )
 
