@@ -26,21 +26,40 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    return environ.get(f"CHUTES_MOCK_{name}", default)
+    """`CHUTES_MOCK_<name>`; set but empty counts as unset."""
+    return environ.get(f"CHUTES_MOCK_{name}") or default
 
 
-def _integer(variable: str) -> Callable[[str], int]:
-    """argparse type: an integer, from the flag or from `variable`."""
+def _integer(
+    variable: str, low: int | None = None, high: int | None = None
+) -> Callable[[str], int]:
+    """argparse type: an integer in [low, high], from the flag or from `variable`."""
 
     def parse(value: str) -> int:
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
+            number = None
+        if (
+            number is None
+            or (low is not None and number < low)
+            or (high is not None and number > high)
+        ):
+            bounds = f" from {low} to {high}" if low is not None else ""
             raise argparse.ArgumentTypeError(
-                f"{value!r} is not an integer (given by the flag or {variable})"
-            ) from None
+                f"{value!r} is not an integer{bounds} (given by the flag or {variable})"
+            )
+        return number
 
     return parse
+
+
+_port = _integer("CHUTES_MOCK_PORT", 0, 65535)
+
+
+def _local_url(environ: Mapping[str, str]) -> str:
+    """The mock on this machine, at CHUTES_MOCK_PORT (a usage error if bad)."""
+    return f"http://127.0.0.1:{_port(_env(environ, 'PORT', '8000') or '8000')}"
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -50,7 +69,6 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         prog="chutes-mock", description="A spec-driven mock of the Chutes authentication API."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    local_url = f"http://127.0.0.1:{_env(environ, 'PORT', '8000')}"
 
     serve = commands.add_parser("serve", help="serve the mock (default: 127.0.0.1:8000)")
     serve.add_argument(
@@ -58,7 +76,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=_integer("CHUTES_MOCK_PORT"),
+        type=_port,
         default=_env(environ, "PORT", "8000"),
         help="env CHUTES_MOCK_PORT",
     )
@@ -113,7 +131,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     what.add_argument("--purpose", help="signature purpose (default: from the spec)")
     what.add_argument("--data", help="JSON body to send; the signature covers its sha256")
     sign.add_argument("--nonce", help="nonce to use (default: now)")
-    sign.add_argument("--base-url", default=local_url, help="default: 127.0.0.1, CHUTES_MOCK_PORT")
+    sign.add_argument("--base-url", help="default: 127.0.0.1 on CHUTES_MOCK_PORT or 8000")
     sign.add_argument("method", metavar="METHOD")
     sign.add_argument("path", metavar="PATH")
 
@@ -125,9 +143,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=_env(environ, "FIXTURES"),
         help="the fixtures the server reads (env CHUTES_MOCK_FIXTURES)",
     )
-    config.add_argument(
-        "--base-url", default=local_url, help="default: 127.0.0.1, CHUTES_MOCK_PORT"
-    )
+    config.add_argument("--base-url", help="default: 127.0.0.1 on CHUTES_MOCK_PORT or 8000")
     return parser
 
 
@@ -140,6 +156,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             f"CHUTES_MOCK_LOG_LEVEL: invalid choice: {args.log_level!r}"
             f" (choose from {', '.join(LOG_LEVELS)})"
         )
+    if args.command != "serve" and args.base_url is None:
+        try:
+            args.base_url = _local_url(environ)
+        except argparse.ArgumentTypeError:
+            parser.error(
+                f"CHUTES_MOCK_PORT {_env(environ, 'PORT')!r} is not a port from 0 to 65535"
+                " (fix it, or give --base-url)"
+            )
     try:
         if args.command == "serve":
             return serve(args)
@@ -155,13 +179,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 # serve ----------------------------------------------------------------------
 def settings_from(args: argparse.Namespace) -> Settings:
+    try:
+        quirks = parse_quirks(args.quirks)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (given by --quirks or CHUTES_MOCK_QUIRKS)") from None
     return Settings(
         host=args.host,
         port=args.port,
         fixtures=args.fixtures or DEFAULT_FIXTURES,
         netuid=args.netuid,
         registry_password=args.registry_password,
-        quirks=parse_quirks(args.quirks),
+        quirks=quirks,
         log_level=args.log_level,
         control=not args.no_control,
         control_token=args.control_token or None,

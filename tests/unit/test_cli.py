@@ -162,6 +162,7 @@ def test_bad_quirks_value(capsys, value: str) -> None:
     assert code == 2 and out == ""
     assert err.startswith("chutes-mock: error: unknown quirk(s) ")
     assert "use 'production' or some of D1, D2" in err
+    assert err.endswith("(given by --quirks or CHUTES_MOCK_QUIRKS)\n")
 
 
 @pytest.mark.parametrize(
@@ -236,9 +237,42 @@ def test_a_bad_environment_value_is_a_usage_error(
     assert message in err and variable in err and "Traceback" not in err
 
 
-def test_a_bad_port_variable_does_not_break_the_other_commands(capsys) -> None:
-    code = main(["client-config", "--user", "alice"], environ={"CHUTES_MOCK_PORT": "80a"})
+@pytest.mark.parametrize(
+    "command",
+    [["client-config", "--user", "alice"], ["sign", "--uri", "//Alice", "GET", "/api_keys/"]],
+)
+def test_a_bad_port_variable_stops_the_commands_that_point_at_it(capsys, command) -> None:
+    """Reading: client-config and sign aim at CHUTES_MOCK_PORT; a config with a
+    broken base_url would be written silently, so it is a usage error."""
+    with pytest.raises(SystemExit) as exited:
+        main(command, environ={"CHUTES_MOCK_PORT": "80a"})
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "CHUTES_MOCK_PORT '80a' is not a port from 0 to 65535 (fix it, or give --base-url)" in err
+    )
+    assert (
+        main(
+            [*command[:1], "--base-url", "http://h:1", *command[1:]],
+            environ={"CHUTES_MOCK_PORT": "80a"},
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(capsys, port: str) -> None:
+    """Reading: uvicorn would bind 70000 modulo 65536 and print 70000."""
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port], environ={})
+    assert exited.value.code == 2
+    assert f"argument --port: '{port}' is not an integer from 0 to 65535" in capsys.readouterr().err
+
+
+def test_an_empty_variable_counts_as_unset(capsys) -> None:
+    code = main(["client-config", "--user", "alice"], environ={"CHUTES_MOCK_PORT": ""})
     assert code == 0
+    assert "base_url = http://127.0.0.1:8000\n" in capsys.readouterr().out
 
 
 def test_client_config_follows_the_port_variable(capsys) -> None:
