@@ -52,17 +52,41 @@ SIGNATURE_POOL = 64
 ADDR_NO_RANDOMIZE = 0x0040000  # personality(2) flag: no address-space randomisation
 
 
-def fixed_layout() -> None:
-    """In a server child, before exec: lay its address space out the same way
-    every run. With randomisation, where code and heap land moves one
-    process's rate by up to 5 % on this machine (identical servers measured
-    side by side), a spread as large as the margins being judged."""
-    import ctypes
+_LIBC: Any = None
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    current = libc.personality(0xFFFFFFFF)  # query
-    if current == -1 or libc.personality(current | ADDR_NO_RANDOMIZE) == -1:
-        os.write(2, b"bench: could not fix the address layout (ASLR stays on)\n")
+
+def fixed_layout() -> None:
+    """In a child, between fork and exec: lay its address space out the same
+    way every run. With randomisation, where code and heap land moves one
+    process's rate by up to 5 % on this machine (identical servers measured
+    side by side), a spread as large as the margins being judged. Where the
+    call is refused (some container seccomp profiles), the child runs as it
+    is; `layout_of` tells."""
+    current = _LIBC.personality(0xFFFFFFFF)  # query
+    if current != -1:
+        _LIBC.personality(current | ADDR_NO_RANDOMIZE)
+
+
+def preexec() -> Callable[[], None] | None:
+    """`fixed_layout` where it applies (Linux, not `--aslr`), libc loaded
+    here rather than in the forked child."""
+    global _LIBC
+    if not Server.fixed_layout or sys.platform != "linux":
+        return None
+    if _LIBC is None:
+        import ctypes
+
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+    return fixed_layout
+
+
+def layout_of(pid: int) -> str:
+    """'fixed' or 'randomised', as the kernel says of process `pid`."""
+    try:
+        flags = int(Path(f"/proc/{pid}/personality").read_text(), 16)
+    except (OSError, ValueError):
+        return "unknown"
+    return "fixed" if flags & ADDR_NO_RANDOMIZE else "randomised"
 
 
 class Server:
@@ -84,7 +108,7 @@ class Server:
             command,
             stdout=subprocess.PIPE,
             pass_fds=[self.sock.fileno()],
-            preexec_fn=fixed_layout if self.fixed_layout and sys.platform == "linux" else None,
+            preexec_fn=preexec(),
         )
         self.info: dict[str, Any] = {}
 
@@ -150,7 +174,9 @@ def hotkey_requests(port: int) -> list[bytes]:
 
 def child_json(argv: list[str]) -> dict[str, Any]:
     command = [sys.executable, SERVERS, *argv]
-    done = subprocess.run(command, capture_output=True, check=True, timeout=START_TIMEOUT)
+    done = subprocess.run(
+        command, capture_output=True, check=True, timeout=START_TIMEOUT, preexec_fn=preexec()
+    )
     return json.loads(done.stdout)
 
 
@@ -252,8 +278,7 @@ def main_bench(args: argparse.Namespace) -> None:
     print(
         f"GET {TARGET}: uvicorn (uvloop, httptools, 1 worker) on core {server_core}, load from"
         f" core {client_core}, {args.connections} keep-alive connections; per case a"
-        f" {args.warmup:g} s warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices;"
-        f" server address layout {'randomised' if args.aslr else 'fixed'}"
+        f" {args.warmup:g} s warm-up, then {args.seconds:g} s in {args.rounds} interleaved slices"
     )
     started = time.monotonic()
     servers: dict[str, Server] = {}
@@ -299,6 +324,8 @@ def main_bench(args: argparse.Namespace) -> None:
                     lambda p=mock.port: hotkey_requests(p),
                 )
             )
+        layouts = {layout_of(server.process.pid) for server in servers.values()}
+        print(f"server address layout: {', '.join(sorted(layouts))}", flush=True)
         measure(cases, args)
         serving = servers[f"mock{LARGE}"].rss_mib()
     finally:
