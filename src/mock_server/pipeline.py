@@ -64,7 +64,8 @@ def query_map(scope: Scope) -> dict[str, str]:
 
 
 def has_body(headers: Mapping[str, str]) -> bool:
-    """HTTP/1.1: a request without a length or chunking has no body."""
+    """HTTP/1.1, as uvicorn serves it: a request with neither a length nor
+    chunking has no body (an HTTP/2 server could send one without either)."""
     return "content-length" in headers or "transfer-encoding" in headers
 
 
