@@ -59,7 +59,7 @@ _port = _integer("CHUTES_MOCK_PORT", 0, 65535)
 
 def _local_url(environ: Mapping[str, str]) -> str:
     """The mock on this machine, at CHUTES_MOCK_PORT (a usage error if bad)."""
-    return f"http://127.0.0.1:{_port(_env(environ, 'PORT', '8000') or '8000')}"
+    return f"http://127.0.0.1:{_port(_env(environ, 'PORT', '8000'))}"
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:

@@ -112,12 +112,11 @@ def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> Fix
     uri, seed, hotkey = item.get("uri"), item.get("seed"), item.get("hotkey")
     if sum(v is not None for v in (uri, seed, hotkey)) > 1:
         raise FixtureError(f"{where}: give one of 'uri', 'seed' or 'hotkey'")
-    for name in ("uri", "seed", "hotkey"):
-        if item.get(name) is not None and not isinstance(item[name], str):
+    for name, value in (("uri", uri), ("seed", seed), ("hotkey", hotkey)):
+        if value is not None and not isinstance(value, str):
             # Never the value: a seed is a secret (YAML reads 0x... as an int).
             raise FixtureError(
-                f"{where}: '{name}' must be a string, YAML read a"
-                f" {type(item[name]).__name__}: quote it"
+                f"{where}: '{name}' must be a string, YAML read a {type(value).__name__}: quote it"
             )
     try:
         if uri or seed:

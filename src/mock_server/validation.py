@@ -101,11 +101,10 @@ def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, l
     try:
         unicode = _unicode_entries(body, operation.body_schema or {}, ["body"])
         checked = _scrub(body) if unicode else body
-    except RecursionError:  # nested deeper than these walks go (json.loads goes further)
-        raise BadRequest(BODY_NOT_UTF8) from None
-    try:
         found = list(_entries(operation.body_validator, checked, ["body"], MISSING))
-    except ValueError:  # jsonschema-rs: values nested ~250+ deep, or lone surrogates
+    except (RecursionError, ValueError):
+        # Nested deeper than these walks (RecursionError) or jsonschema-rs
+        # (ValueError, ~250 levels) go, though json.loads went further.
         raise BadRequest(BODY_NOT_UTF8) from None
     failed = {tuple(e["loc"]) for e in unicode}
     entries = unicode + [e for e in found if tuple(e["loc"]) not in failed]
