@@ -100,8 +100,15 @@ def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, l
         body = _coerce_lax(body, operation.body_schema or {})
     try:
         unicode = _unicode_entries(body, operation.body_schema or {}, ["body"])
-        checked = _scrub(body) if unicode else body
-        found = list(_entries(operation.body_validator, checked, ["body"], MISSING))
+        try:
+            checked = _scrub(body) if unicode else body
+            found = list(_entries(operation.body_validator, checked, ["body"], MISSING, body))
+        except UnicodeEncodeError:
+            # A lone surrogate in a field name (an unknown field: the schema's
+            # names are plain text) that jsonschema-rs cannot take: unknown
+            # fields are ignored, whatever their name (behaviour §1).
+            checked = _scrub(body)
+            found = list(_entries(operation.body_validator, checked, ["body"], MISSING, body))
     except (RecursionError, ValueError):
         # Nested deeper than these walks (RecursionError) or jsonschema-rs
         # (ValueError, ~250 levels) go, though json.loads went further.
@@ -138,7 +145,9 @@ def _parse_param(param: Parameter, raw: str, lax: bool) -> tuple[Any, dict | Non
         }
 
 
-def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
+def _entries(validator: Any, instance: Any, loc: list, raw_input: Any, original: Any = MISSING):
+    """FastAPI's entries for `instance`; `original` is the body `instance` was
+    scrubbed from, whose values the entries echo."""
     seen: set[tuple] = set()
     for error in validator.iter_errors(instance):
         where = loc + list(error.instance_path)
@@ -150,7 +159,12 @@ def _entries(validator: Any, instance: Any, loc: list, raw_input: Any):
         if key in seen:
             continue
         seen.add(key)
-        value = error.instance if raw_input is MISSING else raw_input
+        if raw_input is not MISSING:
+            value = raw_input
+        elif original is not MISSING and original is not instance:
+            value = _at(original, error.instance_path)
+        else:
+            value = error.instance
         if kind == "required":
             yield _missing(where, value)
         elif kind == "type":
@@ -199,6 +213,14 @@ def _unicode_entries(value: Any, schema: dict[str, Any], loc: list) -> list[dict
         items = schema["items"]
         return [e for i, v in enumerate(value) for e in _unicode_entries(v, items, [*loc, i])]
     return []
+
+
+def _at(value: Any, path: Any) -> Any:
+    """The part of `value` at a jsonschema-rs instance path (known field names
+    and list indices, the same in the scrubbed copy and the original)."""
+    for step in path:
+        value = value[step]
+    return value
 
 
 def _scrub(value: Any) -> Any:

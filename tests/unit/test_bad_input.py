@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, Mock, body_of, raw_request
+from tests.unit.harness import ALICE, ALICE_ID, NOW, Mock, body_of, raw_request
 
 LIMIT = 1024 * 1024
 TOO_LARGE = {"detail": f"Request body too large (limit {LIMIT} bytes)"}
@@ -312,3 +312,48 @@ def test_overlong_hotkey_is_refused_without_decoding(
         {"detail": f"{hotkey} is not an ss58 address"},
     )
     assert decoded == []
+
+
+ODD_NAMES = [b'"\\ud800"', b'"\\udfff"', b'"a\\udc00b"', b'""', b'"\\u0000"', b'"\\ud83d\\ude00"']
+
+
+@pytest.mark.parametrize("odd", ODD_NAMES)
+def test_an_unknown_field_is_ignored_whatever_its_name(mock: Mock, odd: bytes) -> None:
+    """Reading: unknown body fields are ignored (behaviour §1); a name JSON
+    can escape but Unicode text cannot hold (a lone surrogate) is no exception."""
+    body = b'{"name": "odd", "admin": true, ' + odd + b": 1}"
+    created = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "odd"
+    user = mock.request("POST", "/_mock/users", content=b'{"username": "odd", ' + odd + b": 1}")
+    assert (user.status_code, user.json()["username"]) == (200, "odd")
+    key = mock.request(
+        "POST",
+        "/_mock/keys",
+        content=b'{"user_id": "' + ALICE_ID.encode() + b'", "name": "k", ' + odd + b": [1]}",
+    )
+    assert key.status_code == 200, key.text
+    clock = mock.request("PUT", "/_mock/clock", content=b'{"now": 5, ' + odd + b": {}}")
+    assert clock.json() == {"now": 5, "frozen": True}
+
+
+def test_an_odd_unknown_field_leaves_the_other_answers_as_they_were(mock: Mock) -> None:
+    """A missing field is still 422, echoing the body as sent."""
+    body = b'{"admin": true, "\\ud800": 1}'
+    response = mock.signed(ALICE, "POST", "/api_keys/", body)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "missing",
+            "loc": ["body", "name"],
+            "msg": "Field required",
+            "input": {"admin": True, "\ud800": 1},
+        }
+    ]
+    nested = b'{"admin": false, "name": "s", "scopes": [{"object_type": 5, "\\ud800": 1}]}'
+    entry = mock.signed(ALICE, "POST", "/api_keys/", nested).json()["detail"][0]
+    assert (entry["type"], entry["loc"], entry["input"]) == (
+        "string_type",
+        ["body", "scopes", 0, "object_type"],
+        5,
+    )
