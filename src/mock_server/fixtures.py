@@ -1,8 +1,9 @@
 """Fixture files: the users, registrations and keys the mock starts with.
 
-A fixture is resolved once (hotkeys derived, missing key secrets generated)
-and then applied to an empty store at start and at every reset, so a reset
-gives back the very same keys and secrets.
+A fixture is resolved once (hotkeys derived; key secrets, scope ids and the
+users' JWT fingerprints generated where the file gives none) and then applied
+to an empty store at start and at every reset, so a reset gives back the very
+same users, keys, secrets and scope ids, and JWTs minted before it stay valid.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class FixtureKey:
     admin: bool
     scopes: tuple[tuple[str, str | None, str | None], ...]
     secret_key: str
+    scope_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class FixtureUser:
     seed: str | None
     registered_on: tuple[int, ...]
     keys: tuple[FixtureKey, ...] = ()
+    fingerprint: str | None = None  # the salt of the user's JWT secret
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,19 @@ class Fixture:
             for hotkey in hotkey_list:
                 store.register(netuid, hotkey)
         for user in self.users:
-            store.add_user(user.username, user.hotkey, user.user_id)
+            store.add_user(user.username, user.hotkey, user.user_id, user.fingerprint)
             for netuid in user.registered_on:
                 if user.hotkey:
                     store.register(netuid, user.hotkey)
             for key in user.keys:
                 store.create_key(
-                    user.user_id, key.name, key.admin, key.scopes, now, token=key.secret_key
+                    user.user_id,
+                    key.name,
+                    key.admin,
+                    key.scopes,
+                    now,
+                    token=key.secret_key,
+                    scope_ids=key.scope_ids,
                 )
 
 
@@ -150,6 +159,7 @@ def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> Fix
         seed,
         tuple(dict.fromkeys(registered_on)),
         fixture_keys,
+        keys.new_secret(rng),
     )
 
 
@@ -175,4 +185,6 @@ def _resolve_key(item: Any, user_id: str, rng: random.Random, where: str) -> Fix
             f"{where}: secret_key must match cpk_<key id hex>.<user id hex>.<32 alphanumerics> "
             f"with this user's id ({uuid.UUID(user_id).hex})"
         )
-    return FixtureKey(item["name"], admin, tuple(() if admin else scopes), str(secret))
+    kept = () if admin else tuple(scopes)
+    scope_ids = tuple(keys.new_uuid(rng) for _ in kept)
+    return FixtureKey(item["name"], admin, kept, str(secret), scope_ids)

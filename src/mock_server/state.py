@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from mock_server.auth import Authenticator
 from mock_server.clock import Clock
@@ -21,6 +22,8 @@ class MockState:
     fixture: Fixture
     authenticator: Authenticator
     jwt_secret: str
+    started_at: float = 0.0  # the fixture keys' `created_at`, at start and after every reset
+    rng_state: Any = None  # a seeded generator's state after start (None: unseeded)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> MockState:
@@ -32,6 +35,7 @@ class MockState:
         jwt_secret = settings.jwt_secret or (
             f"{rng.getrandbits(256):064x}" if settings.seed is not None else secrets.token_hex(32)
         )
+        started_at = clock.now()
         state = cls(
             settings,
             store,
@@ -39,13 +43,20 @@ class MockState:
             fixture,
             Authenticator(store, clock, settings, jwt_secret),
             jwt_secret,
+            started_at,
+            rng.getstate() if settings.seed is not None else None,
         )
-        fixture.apply(store, clock.now())
+        fixture.apply(store, started_at)
         return state
 
     def reset(self) -> None:
-        """Back to the seeded state: same users, registrations and keys; real time."""
+        """Back to the start state: the same users (so JWTs minted before stay
+        valid), registrations, keys, secrets, scope ids and `created_at`; the
+        clock on real time. A seeded mock also replays its ids and secrets
+        from where it started, so a run after a reset repeats a run after start."""
         self.clock.reset()
         self.store.reset()
         self.authenticator.reset()
-        self.fixture.apply(self.store, self.clock.now())
+        if self.rng_state is not None:
+            self.store.rng.setstate(self.rng_state)
+        self.fixture.apply(self.store, self.started_at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mock_server import keys
@@ -72,7 +72,15 @@ class Store:
             self._user_keys: dict[str, _UserKeys] = {}
 
     # Users --------------------------------------------------------------
-    def add_user(self, username: str, hotkey: str | None, user_id: str | None = None) -> User:
+    def add_user(
+        self,
+        username: str,
+        hotkey: str | None,
+        user_id: str | None = None,
+        fingerprint: str | None = None,
+    ) -> User:
+        """A new user; `user_id` and `fingerprint` (the salt of its JWT secret)
+        are random unless given, as a fixture gives them to outlast a reset."""
         with self._lock:
             user_id = user_id or keys.new_uuid(self.rng)
             if user_id in self._users:
@@ -81,7 +89,7 @@ class Store:
                 raise Conflict(f"A user named {username} exists already")
             if hotkey and hotkey in self._users_by_hotkey:
                 raise Conflict(f"A user with hotkey {hotkey} exists already")
-            user = User(user_id, username, hotkey, keys.new_secret(self.rng))
+            user = User(user_id, username, hotkey, fingerprint or keys.new_secret(self.rng))
             self._users[user_id] = user
             if hotkey:
                 self._users_by_hotkey[hotkey] = user
@@ -121,8 +129,11 @@ class Store:
         scopes: Iterable[tuple[str, str | None, str | None]],
         created_at: float,
         token: str | None = None,
+        scope_ids: Sequence[str] | None = None,
     ) -> tuple[ApiKey, str]:
-        """Store a new key; returns it with its token (the only copy in clear)."""
+        """Store a new key; returns it with its token (the only copy in clear).
+
+        `scope_ids` name the scopes (one per scope), random unless given."""
         with self._lock:
             owned = self._user_keys.get(user_id)
             if owned is None:
@@ -139,9 +150,11 @@ class Store:
                 api_key_id = parsed[0]
                 if api_key_id in self._keys:
                     raise Conflict(f"A key with id {api_key_id} exists already")
+            scopes = list(scopes)
+            if scope_ids is None:
+                scope_ids = [keys.new_uuid(self.rng) for _ in scopes]
             scope_rows = tuple(
-                Scope(keys.new_uuid(self.rng), object_type, object_id, action)
-                for object_type, object_id, action in scopes
+                Scope(scope_id, *scope) for scope_id, scope in zip(scope_ids, scopes, strict=True)
             )
             key = ApiKey(
                 api_key_id, user_id, admin, name, created_at, keys.hash_token(token), scope_rows
