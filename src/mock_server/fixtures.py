@@ -8,6 +8,7 @@ same users, keys, secrets and scope ids, and JWTs minted before it stay valid.
 
 from __future__ import annotations
 
+import difflib
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -20,6 +21,22 @@ from mock_server import hotkeys, keys
 from mock_server.store import Store
 
 ACTIONS = {"read", "write", "delete", "invoke", None}
+
+# The fields each level of a fixture file knows; any other is refused, so a
+# typo (`registred: true`) stops the start instead of being silently dropped.
+TOP_FIELDS = ("users", "registrations")
+USER_FIELDS = (
+    "username",
+    "user_id",
+    "uri",
+    "seed",
+    "hotkey",
+    "registered",
+    "registered_on",
+    "keys",
+)
+KEY_FIELDS = ("name", "admin", "scopes", "secret_key")
+SCOPE_FIELDS = ("object_type", "object_id", "action")
 
 
 class FixtureError(ValueError):
@@ -88,6 +105,7 @@ def load_fixture(path: Path, *, netuid: int, rng: random.Random) -> Fixture:
 def resolve_fixture(raw: Any, *, netuid: int, rng: random.Random, where: str) -> Fixture:
     if not isinstance(raw, dict):
         raise FixtureError(f"{where}: the top level must be a mapping with 'users'")
+    _refuse_unknown(raw, TOP_FIELDS, where, "at the top level")
     users_raw = raw.get("users") or []
     if not isinstance(users_raw, list):
         raise FixtureError(f"{where}: 'users' must be a list")
@@ -118,6 +136,7 @@ def default_user_id(username: str) -> str:
 def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> FixtureUser:
     if not isinstance(item, dict) or not isinstance(item.get("username"), str):
         raise FixtureError(f"{where}: each user needs a 'username' string")
+    _refuse_unknown(item, USER_FIELDS, where, f"in user {item['username']!r}")
     uri, seed, hotkey = item.get("uri"), item.get("seed"), item.get("hotkey")
     if sum(v is not None for v in (uri, seed, hotkey)) > 1:
         raise FixtureError(f"{where}: give one of 'uri', 'seed' or 'hotkey'")
@@ -166,6 +185,7 @@ def _resolve_user(item: Any, netuid: int, rng: random.Random, where: str) -> Fix
 def _resolve_key(item: Any, user_id: str, rng: random.Random, where: str) -> FixtureKey:
     if not isinstance(item, dict) or not isinstance(item.get("name"), str):
         raise FixtureError(f"{where}: each key needs a 'name' string")
+    _refuse_unknown(item, KEY_FIELDS, where, f"in key {item['name']!r}")
     admin = item.get("admin", True)
     if not isinstance(admin, bool):
         raise FixtureError(f"{where}: 'admin' must be true or false")
@@ -173,6 +193,7 @@ def _resolve_key(item: Any, user_id: str, rng: random.Random, where: str) -> Fix
     for j, scope in enumerate(item.get("scopes") or []):
         if not isinstance(scope, dict) or not isinstance(scope.get("object_type"), str):
             raise FixtureError(f"{where}.scopes[{j}]: needs an 'object_type' string")
+        _refuse_unknown(scope, SCOPE_FIELDS, f"{where}.scopes[{j}]", "in a scope")
         if scope.get("action") not in ACTIONS:
             raise FixtureError(f"{where}.scopes[{j}]: action must be read, write, delete or invoke")
         scopes.append((scope["object_type"], scope.get("object_id"), scope.get("action")))
@@ -188,3 +209,14 @@ def _resolve_key(item: Any, user_id: str, rng: random.Random, where: str) -> Fix
     kept = () if admin else tuple(scopes)
     scope_ids = tuple(keys.new_uuid(rng) for _ in kept)
     return FixtureKey(item["name"], admin, kept, str(secret), scope_ids)
+
+
+def _refuse_unknown(item: dict, known: tuple[str, ...], where: str, entry: str) -> None:
+    """Refuse the first field of `item` that `known` lacks, naming it, the entry and the file."""
+    for name in item:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise FixtureError(
+                f"{where}: unknown field {name!r} {entry}{hint}; known fields: {', '.join(known)}"
+            )

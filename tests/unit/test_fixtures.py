@@ -115,6 +115,25 @@ def test_seed_makes_ids_and_secrets_reproducible(make_mock) -> None:
             "action must be read, write, delete or invoke",
         ),
         ("registrations: {abc: [x]}\n", "registrations must map a netuid to a list of hotkeys"),
+        ("user: []\n", "unknown field 'user' at the top level (did you mean 'users'?)"),
+        (
+            "users:\n  - username: alice\n    uri: //Alice\n    registred: true\n",
+            "users[0]: unknown field 'registred' in user 'alice' (did you mean 'registered'?)",
+        ),
+        (
+            "users:\n  - username: x\n    keys: [{name: a, admn: false}]\n",
+            "users[0].keys[0]: unknown field 'admn' in key 'a' (did you mean 'admin'?)",
+        ),
+        (
+            "users:\n  - username: x\n    keys:\n      - {name: a, admin: false,"
+            " scopes: [{object_type: chutes, method: read}]}\n",
+            "users[0].keys[0].scopes[0]: unknown field 'method' in a scope",
+        ),
+        (
+            "users:\n  - username: x\n    keys:\n      - {name: a,"
+            " scopes: [{object_type: chutes, 7: read}]}\n",
+            "users[0].keys[0].scopes[0]: unknown field 7 in a scope",
+        ),
     ],
 )
 def test_bad_fixture_is_refused_with_the_reason(tmp_path: Path, content: str, message: str) -> None:
@@ -124,3 +143,17 @@ def test_bad_fixture_is_refused_with_the_reason(tmp_path: Path, content: str, me
         load_fixture(path, netuid=64, rng=random.Random(0))
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
+
+
+def test_an_unknown_field_names_every_field_known_there(tmp_path: Path) -> None:
+    """Reading: a typo such as `registred: true` was dropped silently and alice
+    came up unregistered; it now stops the start, naming file, entry and field."""
+    path = tmp_path / "typo.yaml"
+    path.write_text("users:\n  - username: alice\n    uri: //Alice\n    registred: true\n")
+    with pytest.raises(FixtureError) as caught:
+        load_fixture(path, netuid=64, rng=random.Random(0))
+    assert str(caught.value) == (
+        f"{path}: users[0]: unknown field 'registred' in user 'alice' (did you mean"
+        " 'registered'?); known fields: username, user_id, uri, seed, hotkey, registered,"
+        " registered_on, keys"
+    )
