@@ -1,5 +1,8 @@
 """One access-log line per request: method, path, status, auth kind, latency.
 
+A client that disconnected before its request was read gets no answer; its
+line says `disconnected` where the status would be.
+
 Only those fields are logged: never headers, bodies, query strings or
 details, so secrets, signatures and tokens cannot reach the log.
 """
@@ -34,11 +37,12 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
+            disconnected = scope.get("state", {}).get("disconnected", False)
             logger.info(
-                "%s %s %d %s %.1fms",
+                "%s %s %s %s %.1fms",
                 scope["method"],
                 scope["path"],
-                status,
+                "disconnected" if disconnected else status,
                 scope.get("state", {}).get("auth_kind", "-"),
                 (time.perf_counter() - started) * 1000,
             )

@@ -14,7 +14,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
 from mock_server.auth import Caller
@@ -152,12 +152,19 @@ class Endpoint:
         headers = header_map(scope)
         path_params = scope.get("path_params", {})
         # 1. Body: the exact bytes (413 past the limit), decoded where the
-        #    operation takes JSON (422 json_invalid comes before auth).
-        raw = (
-            await read_body(scope, receive, headers, state.settings.max_body_bytes)
-            if has_body(headers)
-            else b""
-        )
+        #    operation takes JSON (422 json_invalid comes before auth). A
+        #    client gone before its body is complete (it hung up, or the
+        #    server dropped a malformed chunked body) gets no answer: nobody
+        #    is there to read it, and it is no server error.
+        try:
+            raw = (
+                await read_body(scope, receive, headers, state.settings.max_body_bytes)
+                if has_body(headers)
+                else b""
+            )
+        except ClientDisconnect:
+            scope.setdefault("state", {})["disconnected"] = True
+            return
         body = decode_body(raw, headers.get("content-type")) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
         if operation.document == "control":
