@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from mock_server import hotkeys, jwt_tokens, keys, views
 from mock_server.clock import LATEST
@@ -92,7 +94,21 @@ def mock_advance_clock(ctx: Context) -> Result:
     return _clock_view(ctx)
 
 
+# A chosen `sub` is for testing malformed tokens; bounded like every input.
+MAX_SUB_JSON = 1024
+SUB_TOO_LONG = f"sub must be at most {MAX_SUB_JSON} characters as JSON"
+
+
+def _json_length(value: Any) -> int:
+    try:
+        return len(json.dumps(value))
+    except (RecursionError, ValueError):
+        return MAX_SUB_JSON + 1
+
+
 def mock_mint_jwt(ctx: Context) -> Result:
+    if "sub" in ctx.body and _json_length(ctx.body["sub"]) > MAX_SUB_JSON:
+        raise BadRequest(SUB_TOO_LONG)
     user = ctx.state.store.user(ctx.body["user_id"])
     if user is None:
         raise NotFound(f"No user with id {ctx.body['user_id']}")

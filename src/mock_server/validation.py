@@ -38,6 +38,20 @@ _BOUNDS = {  # schema keyword: pydantic's error type, its message's words, its c
     "minimum": ("greater_than_equal", "greater than or equal to", "ge"),
     "maximum": ("less_than_equal", "less than or equal to", "le"),
 }
+_LENGTHS = {  # schema keyword: pydantic's error type, its message, its ctx name
+    "maxLength": ("string_too_long", "String should have at most {n} character{s}", "max_length"),
+    "minLength": ("string_too_short", "String should have at least {n} character{s}", "min_length"),
+    "maxItems": (
+        "too_long",
+        "List should have at most {n} item{s} after validation, not {actual}",
+        "max_length",
+    ),
+    "minItems": (
+        "too_short",
+        "List should have at least {n} item{s} after validation, not {actual}",
+        "min_length",
+    ),
+}
 _FAST_DIGITS = 1000  # well inside Python's int() digit limit
 _INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
 _STRING_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
@@ -188,6 +202,20 @@ def _entries(validator: Any, instance: Any, loc: list, raw_input: Any, original:
                 "msg": f"Input should be {words} {data['limit']}",
                 "input": value,
                 "ctx": {name: data["limit"]},
+            }
+        elif kind in _LENGTHS:
+            error_type, template, name = _LENGTHS[kind]
+            limit = data["limit"]
+            ctx: dict[str, Any] = {name: limit}
+            actual = len(error.instance)
+            if kind.endswith("Items"):
+                ctx = {"field_type": "List", name: limit, "actual_length": actual}
+            yield {
+                "type": error_type,
+                "loc": where,
+                "msg": template.format(n=limit, s="" if limit == 1 else "s", actual=actual),
+                "input": value,
+                "ctx": ctx,
             }
         else:
             yield {"type": "value_error", "loc": where, "msg": error.message, "input": value}
