@@ -86,13 +86,16 @@ def test_a_client_gone_mid_body_gets_no_answer_and_no_500(
 # Against a real uvicorn ---------------------------------------------------------------
 
 
-@pytest.fixture
-def served() -> Iterator[int]:
-    """The mock under uvicorn in a thread, on a free loopback port; yields the port."""
+@pytest.fixture(params=["httptools", "h11"])
+def served(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The mock under uvicorn (each HTTP parser) in a thread, on a free
+    loopback port; yields the port."""
     app = create_app(Settings())
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, http=request.param, log_config=None, access_log=False, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
