@@ -67,6 +67,7 @@ class Store:
         with self._lock:
             self._users: dict[str, User] = {}
             self._users_by_hotkey: dict[str, User] = {}
+            self._users_by_name: dict[str, User] = {}
             self._metagraph: dict[int, set[str]] = {}
             self._keys: dict[str, ApiKey] = {}
             self._user_keys: dict[str, _UserKeys] = {}
@@ -85,12 +86,13 @@ class Store:
             user_id = user_id or keys.new_uuid(self.rng)
             if user_id in self._users:
                 raise Conflict(f"A user with id {user_id} exists already")
-            if any(u.username == username for u in self._users.values()):
+            if username in self._users_by_name:  # an index: adding stays O(1) at any size
                 raise Conflict(f"A user named {username} exists already")
             if hotkey and hotkey in self._users_by_hotkey:
                 raise Conflict(f"A user with hotkey {hotkey} exists already")
             user = User(user_id, username, hotkey, fingerprint or keys.new_secret(self.rng))
             self._users[user_id] = user
+            self._users_by_name[username] = user
             if hotkey:
                 self._users_by_hotkey[hotkey] = user
             self._user_keys[user_id] = _UserKeys()

@@ -326,6 +326,14 @@ def test_an_unknown_field_is_ignored_whatever_its_name(mock: Mock, odd: bytes) -
     created = mock.signed(ALICE, "POST", "/api_keys/", body)
     assert created.status_code == 200, created.text
     assert created.json()["name"] == "odd"
+    scoped = (
+        b'{"name": "odd-scoped", "admin": false, "scopes": [{"object_type": "chutes", '
+        + odd
+        + b": 1}]}"
+    )
+    created = mock.signed(ALICE, "POST", "/api_keys/", scoped)
+    assert created.status_code == 200, created.text
+    assert created.json()["scopes"][0]["object_type"] == "chutes"
     user = mock.request("POST", "/_mock/users", content=b'{"username": "odd", ' + odd + b": 1}")
     assert (user.status_code, user.json()["username"]) == (200, "odd")
     key = mock.request(
