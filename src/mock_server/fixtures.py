@@ -61,7 +61,7 @@ class FixtureUser:
     seed: str | None
     registered_on: tuple[int, ...]
     keys: tuple[FixtureKey, ...] = ()
-    fingerprint: str | None = None  # the salt of the user's JWT secret
+    fingerprint: str | None = field(default=None, repr=False)  # the salt of its JWT secret
 
 
 @dataclass(frozen=True)
