@@ -1,4 +1,4 @@
-"""Production's defects D1–D11 (SEMANTICS §7): each one reproduced under its
+"""Production's defects D1–D12 (behaviour §7): each one reproduced under its
 quirk (alone and within `production`), and absent without quirks."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from mock_server.quirks import DEFECTS, PRODUCTION, parse_quirks
+from mock_server.quirks import DEFECTS, PRODUCTION, Quirk, parse_quirks
+from mock_server.settings import Settings
 from tests.unit.harness import ALICE, ALICE_ID, NOW, REGISTRY_PASSWORD, Mock, raw_request
 
 NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
@@ -24,16 +25,41 @@ def assert_500_text(response) -> None:
     assert response.text == "Internal Server Error"
 
 
-def test_production_is_all_eleven() -> None:
-    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 12))
+def test_production_is_all_twelve() -> None:
+    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 13))
     assert set(DEFECTS) == PRODUCTION
     assert parse_quirks("d3, D8") == {"D3", "D8"}
     assert parse_quirks(None) == parse_quirks("none") == parse_quirks("") == frozenset()
 
 
 def test_unknown_quirk_is_refused_clearly() -> None:
-    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D12"):
-        parse_quirks("D1,D12")
+    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D13"):
+        parse_quirks("D1,D13")
+
+
+def test_quirks_are_named_constants() -> None:
+    assert list(Quirk) == [Quirk.named(f"d{i}") for i in range(1, 13)]
+    assert all(quirk.description == DEFECTS[quirk] for quirk in Quirk)
+    assert Quirk.D3 == "D3" and "D3" in frozenset({Quirk.D3})
+
+
+@pytest.mark.parametrize("names", [{"D13"}, {"D1", "X"}, {"production"}, {""}])
+def test_settings_refuse_an_unknown_quirk(names: set[str]) -> None:
+    with pytest.raises(ValueError, match="unknown quirk"):
+        Settings(quirks=frozenset(names))
+
+
+def test_settings_take_names_as_constants() -> None:
+    settings = Settings(quirks=frozenset({"D3", "d8"}))
+    assert settings.quirks == {Quirk.D3, Quirk.D8}
+    assert all(isinstance(quirk, Quirk) for quirk in settings.quirks)
+    assert settings.quirk(Quirk.D3) and settings.quirk("D8") and not settings.quirk("D12")
+
+
+def test_asking_for_an_unknown_quirk_raises() -> None:
+    """`quirk("D13")` is no silent False: a typo cannot switch a defect off."""
+    with pytest.raises(ValueError, match="unknown quirk 'D13'"):
+        Settings().quirk("D13")
 
 
 def test_d1_negative_page_is_500(make_mock, mock: Mock) -> None:
