@@ -27,6 +27,7 @@ from mock_server.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from mock_server.quirks import coercion
 from mock_server.responses import send_json
 from mock_server.routes import Context, Result
 from mock_server.spec import Operation
@@ -150,8 +151,8 @@ class Endpoint:
         self.body_limit = state.settings.max_body_bytes
         if any(op.document == "control" for op in operations.values()):
             self.body_limit = min(self.body_limit, CONTROL_MAX_BODY_BYTES)
-        self.lax = "D10" in quirks  # production coerces parameters and bodies
-        self.skip_minimum = "D1" in quirks  # production has no lower bounds
+        self.lax = coercion.lax_types(quirks)
+        self.skip_minimum = coercion.no_lower_bounds(quirks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self.operations[scope["method"]]
