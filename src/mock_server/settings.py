@@ -33,6 +33,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     nonce_window: float = 600.0
     key_cache_seconds: float = 60.0
+    journal_size: int = 1000  # requests the journal keeps; 0 turns it off
 
     def quirk(self, name: str) -> bool:
         return name in self.quirks
