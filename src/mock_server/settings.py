@@ -6,9 +6,10 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC = PROJECT_ROOT / "openapi" / "auth.yaml"
-DEFAULT_CONTROL_SPEC = PROJECT_ROOT / "openapi" / "control.yaml"
+from mock_server.spec_files import spec_file
+
+DEFAULT_SPEC = spec_file("auth.yaml")
+DEFAULT_CONTROL_SPEC = spec_file("control.yaml")
 DEFAULT_FIXTURES = Path(__file__).resolve().parent / "data" / "default.yaml"
 MAX_BODY_BYTES = 1024 * 1024
 
