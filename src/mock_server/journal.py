@@ -47,8 +47,10 @@ class JournalEntry:
         return asdict(self)
 
 
-# What the hot path stores: (time, method, path, raw query, caller, status, latency in s).
-_Raw = tuple[float, str, str, bytes, Any, int, float]
+# What the hot path stores: (time, method, path, raw query, auth kind, user id, status,
+# latency in s). Only atomic values: no reference to the store's objects, so the
+# collector has nothing to walk in a full journal.
+_Raw = tuple[float, str, str, bytes, str | None, str | None, int, float]
 
 
 class Journal:
@@ -90,15 +92,14 @@ class Journal:
         return result
 
     def _entry(self, raw: _Raw) -> JournalEntry:
-        at, method, path, query, caller, status, seconds = raw
-        user = caller.user if caller is not None else None
+        at, method, path, query, auth_kind, user_id, status, seconds = raw
         return JournalEntry(
             time=at,
             method=method,
             path=path,
             query=self._query(query),
-            auth_kind=caller.kind if caller is not None else None,
-            user_id=user.user_id if user is not None else None,
+            auth_kind=auth_kind,
+            user_id=user_id,
             status=status,
             latency_ms=round(seconds * 1000, 3),
         )
@@ -137,13 +138,16 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
+            caller = scope.get("state", {}).get("caller")
+            user = caller.user if caller is not None else None
             self.journal.append(
                 (
                     at,
                     scope["method"],
                     scope["path"],
                     scope.get("query_string", b""),
-                    scope.get("state", {}).get("caller"),
+                    caller.kind if caller is not None else None,
+                    user.user_id if user is not None else None,
                     status,
                     time.perf_counter() - started,
                 )
