@@ -156,7 +156,8 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=_env(environ, "CREDENTIALS_FILE"),
         metavar="PATH",
         help="once the port is bound, write the URL and each user's key and JWT there as JSON,"
-        " readable by the owner only (default: none; env CHUTES_MOCK_CREDENTIALS_FILE)",
+        " readable by the owner only; removed on exit (default: none;"
+        " env CHUTES_MOCK_CREDENTIALS_FILE)",
     )
 
     sign = commands.add_parser("sign", help="print signed headers and a curl command")
@@ -264,6 +265,9 @@ def serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings)
+    written = args.credentials_file
+    if written:  # a script waiting for the file must not read a previous run's
+        written.unlink(missing_ok=True)
     # Bind first: a busy port fails here, before the banner shows live credentials.
     try:
         sock = bind_socket(settings.host, settings.port)
@@ -277,10 +281,14 @@ def serve(args: argparse.Namespace) -> int:
     with sock:
         url = socket_url(sock)
         print(startup_banner(app.state.mock, url), flush=True)
-        if args.credentials_file:
-            write_private(args.credentials_file, credentials(app.state.mock, url))
-        config = uvicorn.Config(app, log_level=settings.log_level, access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            if written:
+                write_private(written, credentials(app.state.mock, url))
+            config = uvicorn.Config(app, log_level=settings.log_level, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            if written:  # its keys and tokens die with this server
+                written.unlink(missing_ok=True)
     return 0
 
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from mock_server import hotkeys, jwt_tokens, signing, spec
 from mock_server.clock import LATEST
-from mock_server.journal import DEFAULT_SIZE, JournalEntry
+from mock_server.journal import DEFAULT_SIZE, Journal, JournalEntry
 from mock_server.quirks import parse_quirks
 from mock_server.settings import DEFAULT_FIXTURES, Settings
 from mock_server.state import MockState
@@ -287,14 +287,17 @@ class MockServer:
         self, method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[JournalEntry]:
         """The journal, oldest first, filtered as `GET /_mock/requests` does."""
-        journal = self._app.state.journal if self._app is not None else None
-        if journal is None:
-            raise RuntimeError("the MockServer has not been started")
+        journal = self._journal()
         return self._on_loop(lambda: journal.entries(method=method, path=path, status=status))
 
     def clear_requests(self) -> None:
-        journal = self._app.state.journal
-        self._on_loop(journal.clear)
+        """Empty the journal (as `DELETE /_mock/requests`)."""
+        self._on_loop(self._journal().clear)
+
+    def _journal(self) -> Journal:
+        if self._app is None:
+            raise RuntimeError("the MockServer has not been started")
+        return self._app.state.journal
 
     def reset(self) -> None:
         """Back to the seeded state (as `POST /_mock/reset`); the journal stays."""

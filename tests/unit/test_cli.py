@@ -380,27 +380,41 @@ def test_sign_into_a_closed_pipe_exits_quietly() -> None:
 
 
 # serve: bind first, then the banner --------------------------------------------------
-def test_a_busy_port_fails_before_the_banner(capsys) -> None:
+def test_a_busy_port_fails_before_the_banner(capsys, tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.json"
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code, out, err = run(capsys, "serve", "--port", str(port))
+        code, out, err = run(
+            capsys, "serve", "--port", str(port), "--credentials-file", str(credentials)
+        )
     assert (code, out) == (1, "")
+    assert not credentials.exists()
     assert err.startswith(f"chutes-mock: error: cannot listen on 127.0.0.1:{port}: ")
 
 
-def test_port_zero_shows_the_bound_port(capsys, served, tmp_path: Path) -> None:
+def test_port_zero_shows_the_bound_port(capsys, monkeypatch, tmp_path: Path) -> None:
     credentials = tmp_path / "credentials.json"
+    credentials.write_text("a previous run's")
+    while_serving = []
+
+    def serving(self, sockets=None) -> None:
+        [sock] = sockets
+        mode = stat.S_IMODE(credentials.stat().st_mode)
+        while_serving.append((sock, sock.getsockname()[1], credentials.read_text(), mode))
+
+    monkeypatch.setattr(uvicorn.Server, "run", serving)
     code, out, _ = run(capsys, "serve", "--port", "0", "--credentials-file", str(credentials))
     assert code == 0
-    [(sock, port)] = served
+    [(sock, port, text, mode)] = while_serving
     url = f"http://127.0.0.1:{port}"
     assert out.splitlines()[0] == f"chutes-mock on {url}"
     assert port != 0
-    written = json.loads(credentials.read_text())
+    written = json.loads(text)
     assert written["url"] == url
-    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert mode == 0o600
+    assert not credentials.exists()  # removed when the server stops
     [alice, bob] = written["users"]
     assert (alice["username"], alice["registered"], bob["registered"]) == ("alice", True, False)
     assert alice["api_key"] in out and alice["api_key"].startswith("cpk_")
