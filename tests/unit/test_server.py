@@ -157,3 +157,22 @@ def test_quirks_and_journal_size() -> None:
 def test_an_unknown_quirk_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown quirk"):
         MockServer(quirks="D99")
+
+
+def test_fixtures_netuid_and_registry_password(tmp_path) -> None:
+    import base64
+
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(
+        "users:\n  - username: carol\n    uri: //Charlie\n    registered: true\n"
+        "    keys: [{name: ci}]\n"
+    )
+    with MockServer(fixtures=fixtures, netuid=12, registry_password="s3cret") as server:
+        carol = server.user("carol")
+        assert carol.api_key is not None
+        headers = server.sign("carol", "GET", "/registry/auth")
+        response = httpx.get(f"{server.url}/registry/auth", headers=headers)
+        assert response.status_code == 200
+        expected = "Basic " + base64.b64encode(b":s3cret").decode()
+        assert response.headers["authorization"] == expected
+        assert httpx.get(f"{server.url}/_mock/state").json()["metagraph"] == {"12": [carol.hotkey]}
