@@ -30,6 +30,8 @@ cleanup() {
   for dir in "${scratch[@]}"; do rm -rf "$dir"; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT  # so that Ctrl-C and kill also run cleanup
+trap 'exit 143' TERM
 
 free_port() {
   "$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
