@@ -99,8 +99,8 @@ def test_filters(mock: Mock) -> None:
     assert [e["status"] for e in journal(mock, path="/api_keys/*", method="GET")] == [200, 404]
     assert [e["method"] for e in journal(mock, path="/api_keys/")] == ["POST"]
     assert [e["method"] for e in journal(mock, status="404")] == ["GET"]
-    bad = mock.client.get("/_mock/requests", params={"status": "teapot"})
-    assert bad.status_code == 422
+    for bad in ({"status": "teapot"}, {"status": "99999999999"}, {"path": "*" * 3000}):
+        assert mock.client.get("/_mock/requests", params=bad).status_code == 422, bad
 
 
 def test_delete_clears_and_reset_keeps(mock: Mock) -> None:
