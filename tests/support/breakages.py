@@ -80,7 +80,7 @@ def non_admin_key_accepted(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     but D8 lets one through only where its scope matches the path)."""
     from mock_server.auth import Authenticator
 
-    mp.setattr(Authenticator, "_scope_allows", lambda self, *args: True)
+    mp.setattr(Authenticator, "_contract_scope", lambda self, *args: True)
     return {}
 
 

@@ -203,6 +203,7 @@ def non_admin(method: str, path: str, status: int, detail: str | None):
     )
 
 
+NO_CHUTE = "No matching chute found!"
 NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
 
 
@@ -238,6 +239,9 @@ NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
             "No matching chute found!",
             {"D8", "D12"},
         ),
+        # The object id is the path's second segment only on a path /a/b.
+        (("chutes", "chutes", "read"), "GET", "/x/y/chutes", 404, NO_CHUTE, set()),
+        (("chutes", None, "write"), "PUT", "/x/y/chutes", 404, NO_CHUTE, {"D8", "D12"}),
     ],
 )
 def test_d8_only_where_the_scope_matches(scope, method, path, status, detail, found):
