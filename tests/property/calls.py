@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 from hypothesis import note
 
+from tests.support import exchange as exchanges
+from tests.support.exchange import Exchange
 from tests.support.target import Target
 
 _SECRET = re.compile(r"cpk_[A-Za-z0-9.]+")
@@ -40,7 +42,7 @@ class Answer:
     body: Any  # the JSON body, or the text when it is not JSON
     headers: httpx.Headers
     text: str
-    response: httpx.Response | None = None  # with its request, for the recognisers
+    exchange: Exchange | None = None  # request and answer, as the recognisers read them
     sent_at: float | None = None  # the target's clock before the request left
     received_at: float | None = None  # and after the answer came
 
@@ -50,20 +52,34 @@ class Answer:
         response: httpx.Response,
         sent_at: float | None = None,
         received_at: float | None = None,
+        base_path: str = "",
     ) -> Answer:
         try:
             body = response.json()
         except ValueError:
             body = response.text
+        times = {
+            name: value
+            for name, value in (("sent_at", sent_at), ("received_at", received_at))
+            if value is not None
+        }
         return cls(
             response.status_code,
             body,
             response.headers,
             response.text,
-            response,
+            exchanges.from_httpx(response, base_path, **times),
             sent_at,
             received_at,
         )
+
+    @classmethod
+    def of_exchange(cls, exchange: Exchange) -> Answer:
+        """The answer an exchange holds (e.g. one the recognisers rewrote)."""
+        text = exchange.content.decode("utf-8", "replace")
+        body = exchange.json() if exchange.json() is not None else text
+        headers = httpx.Headers(dict(exchange.response_headers))
+        return cls(exchange.status, body, headers, text, exchange)
 
     def __str__(self) -> str:
         """Status and body, any secret in it masked (reports reach CI logs)."""
@@ -81,7 +97,7 @@ def send(
     else:
         identity = target.identity(call.who[0])
         response = target.signed(identity, call.method, call.path, body=call.body, **signed)
-    answer = Answer.of(response, sent_at, target.now())
+    answer = Answer.of(response, sent_at, target.now(), target.base_path)
     note(f"{call} -> {answer.status}")
     return answer
 
@@ -90,7 +106,7 @@ def request(target: Target, call: Call, **kwargs: Any) -> Answer:
     """Make `call` with exactly the headers given (no signing added)."""
     sent_at = target.now()
     response = target.client.request(call.method, call.path, **kwargs)
-    answer = Answer.of(response, sent_at, target.now())
+    answer = Answer.of(response, sent_at, target.now(), target.base_path)
     note(f"{call} -> {answer.status}")
     return answer
 

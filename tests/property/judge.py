@@ -1,36 +1,48 @@
 """An answer against the model's prediction, production's known deviations included.
 
 The model predicts the contract's answer and, where production's deviations
-(behaviour §7) would change it, their answers (`Expected.variants`). The judge:
+(behaviour §7) would change it, production's answer too (`Expected.variants`,
+worked out from the model's state: which keys exist, when a deleted key was
+first used, which scopes a key was given). The session's recognisers
+(`tests.support.recognisers`) read the exchange on their own. The judge:
 
-    the contract's answer came                  -> fine
-    a deviation's answer came (its exact form)  -> listed in --known-deviations:
-                                                   recorded as observed, and the
-                                                   run goes on with that answer;
-                                                   not listed: a failure "[D3] ..."
-    anything else                               -> a failure, as before
+    the contract's answer came               -> fine
+    a variant came (exactly), or the
+    recognisers see a deviation the model
+    makes no prediction for                  -> the deviations it shows are
+                                                listed in --known-deviations:
+                                                observed (recorded once, with
+                                                the call that shows it), and
+                                                the run goes on with that
+                                                answer; else a failure "[D3] ..."
+    the recognisers see a deviation the
+    model predicts here, in another form     -> a new failure: it only resembles
+                                                that deviation
+    anything else                            -> a new failure
 
-It returns the prediction that held, so a caller can adopt what the deployment
-did (a key that a 24-character name with a newline created, D9, exists now).
+`check` returns the prediction that held, so a caller can adopt what the
+deployment did (a key that a 24-character name with a newline made, D9, exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 from dataclasses import dataclass, field
 
 from tests.property.calls import Answer, Call
 from tests.property.model import Expected, code_order, matches
-
-Observer = Callable[[str, str], None]  # (deviation, one call that reproduces it)
+from tests.support.deviations import Recorder
+from tests.support.recognisers import Recognition
 
 
 class Deviates(AssertionError):
-    """An answer that is not the contract's, naming the deviations it shows."""
+    """An answer the run does not accept; `deviations` it shows (none: a new failure)."""
 
-    def __init__(self, message: str, deviations: frozenset[str] = frozenset()) -> None:
+    def __init__(self, message: str, call: Call, answer: Answer, deviations=frozenset()) -> None:
         super().__init__(message)
-        self.deviations = deviations
+        self.call = call
+        self.answer = answer
+        self.deviations = frozenset(deviations)
 
 
 def holds(expected: Expected, answer: Answer, naive: bool = False) -> bool:
@@ -42,8 +54,8 @@ def holds(expected: Expected, answer: Answer, naive: bool = False) -> bool:
     )
 
 
-def tag(codes: frozenset[str]) -> str:
-    return "[" + ", ".join(sorted(codes, key=code_order)) + "]"
+def names(codes) -> str:
+    return ", ".join(sorted(codes, key=code_order))
 
 
 def mismatch(call: Call, expected: Expected, answer: Answer) -> str:
@@ -54,43 +66,68 @@ def mismatch(call: Call, expected: Expected, answer: Answer) -> str:
     )
 
 
+def current_test() -> str:
+    return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" (", 1)[0]
+
+
 @dataclass
 class Judge:
-    """Judges answers for one run; `listed` are the deviations it tolerates."""
+    """Judges the answers of one run against the session's list of deviations."""
 
-    listed: frozenset[str] = frozenset()
-    observer: Observer | None = None
-    observed: dict[str, str] = field(default_factory=dict)  # first reproducing call each
+    recorder: Recorder = field(default_factory=Recorder)
+
+    @property
+    def listed(self) -> frozenset[str]:
+        return self.recorder.known
 
     def check(self, call: Call, expected: Expected, answer: Answer) -> Expected:
-        """The prediction that held; raises when none did, or only a deviation
-        not on the list did."""
+        """The prediction that held; raises `Deviates` when none did, or only
+        one that shows a deviation not on the list."""
         if holds(expected, answer):
             return expected
-        found = recognise(expected, answer)
-        if found is None:
-            raise Deviates(mismatch(call, expected, answer))
-        codes, held = found
+        shared = self._recognition(answer)
+        found = from_model(expected, answer)
+        if found is not None:
+            codes, held = found
+            codes |= shared.deviations
+        elif shared.deviations:
+            codes, held = shared.deviations, expected
+            predicted = {code for v in expected.variants for code in v.deviations}
+            if codes & predicted:
+                raise Deviates(
+                    f"{mismatch(call, expected, answer)}\n  resembles {names(codes & predicted)}, "
+                    "but is not what production answers here",
+                    call,
+                    answer,
+                )
+            if shared.contract is not None and not holds(
+                expected, Answer.of_exchange(shared.contract)
+            ):
+                raise Deviates(mismatch(call, expected, answer), call, answer)
+        else:
+            raise Deviates(mismatch(call, expected, answer), call, answer)
         unlisted = codes - self.listed
         if unlisted:
             raise Deviates(
-                f"{tag(codes)} {mismatch(call, expected, answer)}\n"
-                f"  production's known deviation{'s' if len(codes) > 1 else ''} "
-                f"{', '.join(sorted(codes, key=code_order))} (behaviour §7); "
-                f"not in --known-deviations: {', '.join(sorted(unlisted, key=code_order))}",
+                f"[{names(codes)}] {mismatch(call, expected, answer)}\n"
+                f"  production's known deviation {names(codes)} (behaviour §7), "
+                f"not in --known-deviations: {names(unlisted)}",
+                call,
+                answer,
                 codes,
             )
         for code in sorted(codes, key=code_order):
-            self.observe(code, f"{call} -> {answer.status}")
+            if answer.exchange is not None:
+                self.recorder.observe(code, answer.exchange, test=current_test(), what=str(call))
         return held
 
-    def observe(self, code: str, reproduce: str) -> None:
-        self.observed.setdefault(code, reproduce)
-        if self.observer is not None:
-            self.observer(code, reproduce)
+    def _recognition(self, answer: Answer) -> Recognition:
+        if answer.exchange is None:
+            return Recognition()
+        return self.recorder.recognise(answer.exchange)
 
 
-def recognise(expected: Expected, answer: Answer) -> tuple[frozenset[str], Expected] | None:
+def from_model(expected: Expected, answer: Answer) -> tuple[frozenset[str], Expected] | None:
     """The smallest set of deviations whose answer came, and that answer: a
     variant of the prediction, exactly, or with date-times lacking their offset (D5)."""
     candidates = [(frozenset(), expected)] + [(v.deviations, v.expected) for v in expected.variants]
