@@ -16,6 +16,7 @@ from mock_server.access_log import AccessLogMiddleware
 from mock_server.clock import Clock
 from mock_server.errors import ApiError, ProductionDefect
 from mock_server.pipeline import Endpoint
+from mock_server.quirks import Quirk, catch_all
 from mock_server.responses import error_response, json_response, production_500
 from mock_server.settings import Settings
 from mock_server.state import MockState
@@ -67,8 +68,11 @@ async def _production_defect(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings()
     state = MockState.build(settings, clock)
+    app_routes = build_routes(spec_operations(settings), state)
+    if Quirk.D12 in settings.quirks:  # production's routing and catch-all route
+        app_routes = catch_all.production_routes(app_routes, state)
     app = Starlette(
-        routes=build_routes(spec_operations(settings), state),
+        routes=app_routes,
         middleware=[Middleware(AccessLogMiddleware)],
         exception_handlers={
             ApiError: _api_error,

@@ -9,7 +9,7 @@ metagraph (registry) or the user.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from mock_server import hotkeys, jwt_tokens, keys
@@ -23,16 +23,15 @@ from mock_server.errors import (
     NOT_REGISTERED,
     UNKNOWN_HOTKEY,
     UNPARSEABLE_SIGNATURE,
-    ProductionDefect,
     Unauthorized,
 )
+from mock_server.quirks import Quirk, crashes, scopes
+from mock_server.quirks.caching import KeyCache
 from mock_server.settings import Settings
 from mock_server.spec import Operation
 from mock_server.store import ApiKey, Store, User
 
 MAX_NONCE_DIGITS = 20
-SCOPED_OBJECT_TYPES = ("images", "chutes", "invocations")
-METHOD_ACTIONS = {"GET": "read", "POST": "write", "DELETE": "delete"}
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs 3x to build, per request
@@ -50,12 +49,15 @@ class Authenticator:
         self.clock = clock
         self.settings = settings
         self.jwt_secret = jwt_secret
-        # Quirk D3: production caches an authenticated key for 60 s after its
-        # first use and keeps honouring it after deletion.
-        self._key_cache: dict[str, tuple[ApiKey, float]] = {}
+        self.quirks = settings.quirks
+        # D3: production's 60 s key cache, only with that quirk on.
+        self.key_cache = (
+            KeyCache(settings.key_cache_seconds) if Quirk.D3 in settings.quirks else None
+        )
 
     def reset(self) -> None:
-        self._key_cache.clear()
+        if self.key_cache is not None:
+            self.key_cache.clear()
 
     def authenticate(
         self,
@@ -70,32 +72,22 @@ class Authenticator:
             return self._hotkey(operation, hotkey, signature, headers.get("x-chutes-nonce"), body)
         authorization = headers.get("authorization", "")
         if authorization:
-            token = authorization.split(" ")[-1]
-            if authorization.lstrip().lower().startswith("bearer ") and not token.startswith(
-                "cpk_"
-            ):
-                user = jwt_tokens.authenticate(
-                    token, self.store, self.jwt_secret, self.clock.now(), self.settings.quirks
-                )
-                return Caller("jwt", user)
-            return self._api_key(operation, token, path_params)
+            token = bearer_jwt(authorization)
+            if token is not None:
+                return Caller("jwt", self.jwt_user(token))
+            return self.api_key(
+                authorization.split(" ")[-1],
+                lambda key: self._contract_scope(key, operation, path_params),
+            )
         raise Unauthorized(NO_CREDENTIALS)
 
     # Hotkey signature ------------------------------------------------------
     def _hotkey(
         self, operation: Operation, hotkey: str, signature: str, nonce: str | None, body: bytes
     ) -> Caller:
-        self._check_nonce(nonce)
-        try:
-            signature_bytes = bytes.fromhex(signature)
-        except ValueError as exc:
-            raise Unauthorized(
-                UNPARSEABLE_SIGNATURE.format(signature=signature, error=exc)
-            ) from None
+        self.check_nonce(nonce)
         purpose = operation.purpose or hashlib.sha256(body).hexdigest()
-        message = f"{hotkey}:{nonce}:{purpose}"
-        if not hotkeys.verify(hotkey, message, signature_bytes):
-            raise Unauthorized(BAD_SIGNATURE.format(hotkey=hotkey, message=message))
+        self.check_signature(hotkey, signature, f"{hotkey}:{nonce}:{purpose}")
         user = self.store.user_by_hotkey(hotkey)
         if operation.hotkey_requires == "metagraph":
             if not self.store.is_registered(self.settings.netuid, hotkey):
@@ -105,24 +97,37 @@ class Authenticator:
             raise Unauthorized(UNKNOWN_HOTKEY.format(hotkey=hotkey))
         return Caller("hotkey", user)
 
-    def _check_nonce(self, nonce: str | None) -> None:
-        """Where the nonce is checked: ASCII digits, inside the window."""
+    def check_nonce(self, nonce: str | None) -> None:
+        """ASCII digits, inside the window; else 401 (or D6's 500)."""
         if not nonce or not nonce.isascii() or not nonce.isdigit() or len(nonce) > MAX_NONCE_DIGITS:
-            # Production runs int(nonce) after str.isdigit(): '²' or hundreds
-            # of digits blow up there (D6).
-            crashes_production = (
-                bool(nonce) and nonce.isdigit() and (not nonce.isascii() or len(nonce) > 308)
-            )
-            if crashes_production and self.settings.quirk("D6"):
-                raise ProductionDefect("D6")
+            crashes.nonce(self.quirks, nonce)
             raise Unauthorized(INVALID_NONCE)
         now = self.clock.now()
         window = self.settings.nonce_window
         if not now - window < int(nonce) < now + window:
             raise Unauthorized(INVALID_NONCE)
 
+    @staticmethod
+    def check_signature(hotkey: str, signature: str, message: str) -> None:
+        """The signature parses as hex and signs `message` by `hotkey`; else 401."""
+        try:
+            signature_bytes = bytes.fromhex(signature)
+        except ValueError as exc:
+            raise Unauthorized(
+                UNPARSEABLE_SIGNATURE.format(signature=signature, error=exc)
+            ) from None
+        if not hotkeys.verify(hotkey, message, signature_bytes):
+            raise Unauthorized(BAD_SIGNATURE.format(hotkey=hotkey, message=message))
+
+    # JWT ---------------------------------------------------------------------
+    def jwt_user(self, token: str) -> User:
+        return jwt_tokens.authenticate(
+            token, self.store, self.jwt_secret, self.clock.now(), self.quirks
+        )
+
     # API key -----------------------------------------------------------------
-    def _api_key(self, operation: Operation, token: str, path_params: Mapping[str, str]) -> Caller:
+    def api_key(self, token: str, allows: Callable[[ApiKey], bool]) -> Caller:
+        """The caller behind an API key token; `allows` judges a non-admin key."""
         parsed = keys.parse_token(token)
         if parsed is None:
             raise Unauthorized(MALFORMED_API_KEY)
@@ -130,35 +135,38 @@ class Authenticator:
         user = self.store.user(key.user_id)
         if user is None:
             raise Unauthorized(API_KEY_REFUSED)
-        if not key.admin and not self._scope_allows(key, operation, path_params):
+        if not key.admin and not allows(key):
             raise Unauthorized(API_KEY_REFUSED)
         return Caller("api_key", user, key)
 
     def _lookup_key(self, api_key_id: str, token: str) -> ApiKey:
-        cache = "D3" in self.settings.quirks
-        if cache:
-            now = self.clock.now()
-            cached = self._key_cache.get(api_key_id)
-            if cached and cached[1] > now and keys.token_matches(token, cached[0].token_hash):
-                return cached[0]
+        cache = self.key_cache
+        if cache is not None:
+            cached = cache.get(api_key_id, self.clock.now())
+            if cached is not None and keys.token_matches(token, cached.token_hash):
+                return cached
         key = self.store.key(api_key_id)
         if key is None or not keys.token_matches(token, key.token_hash):
             raise Unauthorized(API_KEY_REFUSED)
-        if cache and api_key_id not in self._key_cache:
-            self._key_cache[api_key_id] = (key, now + self.settings.key_cache_seconds)
+        if cache is not None:
+            cache.remember(key, self.clock.now())
         return key
 
-    def _scope_allows(
+    def _contract_scope(
         self, key: ApiKey, operation: Operation, path_params: Mapping[str, str]
     ) -> bool:
         """No endpoint here is a scoped object, so the contract refuses every
-        non-admin key. Production reads `/api_keys/chutes` as the object type
-        `chutes` and lets a matching scope through (D8)."""
-        if not self.settings.quirk("D8"):
+        non-admin key. Production checks the key against the path (D8)."""
+        if Quirk.D8 not in self.quirks:
             return False
-        object_type = path_params.get("api_key_id")
-        action = METHOD_ACTIONS.get(operation.method)
-        return object_type in SCOPED_OBJECT_TYPES and any(
-            scope.object_type == object_type and scope.action in (None, action)
-            for scope in key.scopes
-        )
+        path = operation.path.format_map(path_params) if path_params else operation.path
+        return scopes.key_allows(key, operation.method, path)
+
+
+def bearer_jwt(authorization: str) -> str | None:
+    """The JWT of an `Authorization` header that names one, else None: the
+    header starts with `bearer ` (any case) and its token is not a `cpk_` key."""
+    token = authorization.split(" ")[-1]
+    if authorization.lstrip().lower().startswith("bearer ") and not token.startswith("cpk_"):
+        return token
+    return None

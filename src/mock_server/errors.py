@@ -28,6 +28,11 @@ API_KEY_REFUSED = "Invalid token or user not found"
 JWT_INVALID = "Invalid token."
 JWT_EXPIRED = "Token expired."
 
+# Production's catch-all route (quirk D12, behaviour §9).
+SIGNED_WITHOUT_BODY = "Either payload_str or purpose must be provided"
+AUTHENTICATION_REQUIRED = "Authentication required."
+NO_MATCHING_CHUTE = "No matching chute found!"
+
 # 400/404/409, business rules (SEMANTICS §4).
 BAD_KEY_NAME = (
     "Invalid request: API key name should start with alphanumeric character and contain "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set
 from typing import Any
 
 import jwt
 
-from mock_server.errors import JWT_EXPIRED, JWT_INVALID, ProductionDefect, Unauthorized
+from mock_server.errors import JWT_EXPIRED, JWT_INVALID, Unauthorized
+from mock_server.quirks import Quirk, crashes
 from mock_server.store import Store, User
 
 _MISSING: Any = object()
@@ -28,7 +30,9 @@ def mint(user: User, server_secret: str, now: float, ttl: float, sub: Any = _MIS
     return jwt.encode(claims, user_secret(user, server_secret), algorithm="HS256")
 
 
-def authenticate(token: str, store: Store, server_secret: str, now: float, quirks) -> User:
+def authenticate(
+    token: str, store: Store, server_secret: str, now: float, quirks: Set[Quirk] = frozenset()
+) -> User:
     """The user a token names; raises Unauthorized with the contract's detail."""
     try:
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -36,8 +40,7 @@ def authenticate(token: str, store: Store, server_secret: str, now: float, quirk
         raise Unauthorized(JWT_INVALID) from None
     sub = unverified.get("sub")
     if not isinstance(sub, str):
-        if "D11" in quirks and sub is not None:
-            raise ProductionDefect("D11")
+        crashes.jwt_subject(quirks, sub)
         raise Unauthorized(JWT_INVALID)
     user = store.user(sub)
     if user is None:

@@ -27,6 +27,7 @@ from mock_server.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from mock_server.quirks import coercion
 from mock_server.responses import send_json
 from mock_server.routes import Context, Result
 from mock_server.spec import Operation
@@ -143,8 +144,8 @@ class Endpoint:
         self.handlers = handlers
         self.state = state
         quirks = state.settings.quirks
-        self.lax = "D10" in quirks  # production coerces parameters and bodies
-        self.skip_minimum = "D1" in quirks  # production has no lower bounds
+        self.lax = coercion.lax_types(quirks)
+        self.skip_minimum = coercion.no_lower_bounds(quirks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self.operations[scope["method"]]

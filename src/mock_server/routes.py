@@ -13,11 +13,11 @@ from typing import Any
 
 from mock_server import rules, views
 from mock_server.auth import Caller
-from mock_server.errors import DELETE_KEY_NOT_FOUND, GET_KEY_NOT_FOUND, NotFound, ProductionDefect
+from mock_server.errors import DELETE_KEY_NOT_FOUND, GET_KEY_NOT_FOUND, NotFound
+from mock_server.quirks import crashes, formats
 from mock_server.state import MockState
 
 DEFAULT_LIMIT = 25
-INT64_MAX = 2**63 - 1
 
 Result = tuple[Any, dict[str, str]]
 
@@ -36,13 +36,12 @@ class Context:
 
     @property
     def naive_dates(self) -> bool:
-        return self.state.settings.quirk("D5")
+        return formats.naive_dates(self.state.settings.quirks)
 
 
 def registry_auth(ctx: Context) -> Result:
     credentials = base64.b64encode(f":{ctx.state.settings.registry_password}".encode())
-    # Production formats the bytes object itself (D2).
-    value = str(credentials) if ctx.state.settings.quirk("D2") else credentials.decode()
+    value = formats.registry_credentials(ctx.state.settings.quirks, credentials)
     return {"authenticated": True}, {"Authorization": f"Basic {value}"}
 
 
@@ -50,10 +49,9 @@ def list_keys(ctx: Context) -> Result:
     page, limit = ctx.params["page"], ctx.params["limit"]
     effective = limit or DEFAULT_LIMIT
     offset = page * effective
-    if ctx.state.settings.quirk("D1") and (page < 0 or limit < 0):
-        raise ProductionDefect("D1")
-    if ctx.state.settings.quirk("D7") and max(page, limit, offset) > INT64_MAX:
-        raise ProductionDefect("D7")
+    quirks = ctx.state.settings.quirks
+    crashes.negative_paging(quirks, page, limit)
+    crashes.paging_beyond_int64(quirks, page, limit, offset)
     total, items = ctx.state.store.list_keys(ctx.user_id, offset, effective)
     naive = ctx.naive_dates
     return {

@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Set
 from typing import Any
 
-from mock_server.errors import BAD_KEY_NAME, BAD_OBJECT_TYPE, BadRequest, ProductionDefect
+from mock_server.errors import BAD_KEY_NAME, BAD_OBJECT_TYPE, BadRequest
+from mock_server.quirks import Quirk, crashes, names
 
-# 1 to 24 characters: word characters, $ . - whitespace, or U+0080..U+FFFF.
-_NAME = re.compile(r"[\w$.\-\s\u0080-\uffff]{1,24}")
-# Production anchors with `$`, which also matches before a final newline (D9).
-_NAME_PRODUCTION = re.compile(r"^[\w$.\-\s\u0080-\uffff]{1,24}$")
 OBJECT_TYPES = ("images", "chutes", "invocations")
 
 Scopes = list[tuple[str, str | None, str | None]]
 
 
-def check_name(name: str, quirks: frozenset[str]) -> None:
-    ok = _NAME_PRODUCTION.match(name) if "D9" in quirks else _NAME.fullmatch(name)
-    if not ok:
+def check_name(name: str, quirks: Set[Quirk]) -> None:
+    """1 to 24 characters: word characters, $ . - whitespace, or U+0080..U+FFFF."""
+    if not names.name_allowed(quirks, name):
         raise BadRequest(BAD_KEY_NAME)
 
 
-def check_scopes(
-    admin: bool, scopes: list[dict[str, Any]] | None, quirks: frozenset[str]
-) -> Scopes:
+def check_scopes(admin: bool, scopes: list[dict[str, Any]] | None, quirks: Set[Quirk]) -> Scopes:
     """The scopes to store: none for an admin key; refused object types raise."""
     if admin:
         return []
     if scopes is None:
-        if "D4" in quirks:
-            raise ProductionDefect("D4")
+        crashes.null_scopes(quirks)
         return []
     if any(scope["object_type"] not in OBJECT_TYPES for scope in scopes):
         raise BadRequest(BAD_OBJECT_TYPE)

@@ -6,6 +6,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mock_server.quirks import Quirk, quirk_set
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = PROJECT_ROOT / "openapi" / "auth.yaml"
 DEFAULT_CONTROL_SPEC = PROJECT_ROOT / "openapi" / "control.yaml"
@@ -22,7 +24,7 @@ class Settings:
     fixtures: Path = DEFAULT_FIXTURES
     netuid: int = 64
     registry_password: str = "chutes-mock-registry"
-    quirks: frozenset[str] = field(default_factory=frozenset)
+    quirks: frozenset[Quirk] = field(default_factory=frozenset)
     log_level: str = "info"
     control: bool = True
     control_token: str | None = None
@@ -34,8 +36,14 @@ class Settings:
     nonce_window: float = 600.0
     key_cache_seconds: float = 60.0
 
-    def quirk(self, name: str) -> bool:
-        return name in self.quirks
+    def __post_init__(self) -> None:
+        # Names become `Quirk` constants; an unknown one raises ValueError here,
+        # so a typo can never switch a defect silently off.
+        object.__setattr__(self, "quirks", quirk_set(self.quirks))
+
+    def quirk(self, name: Quirk | str) -> bool:
+        """Whether that quirk is on; ValueError for a name that is none."""
+        return Quirk.named(name) in self.quirks
 
     def unsafe_exposure(self) -> str | None:
         """Why these settings must not start, or None when they may."""

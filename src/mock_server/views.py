@@ -11,7 +11,7 @@ from mock_server.store import ApiKey, User
 
 @lru_cache(maxsize=65536)
 def timestamp(seconds: float, naive: bool = False) -> str:
-    """RFC 3339 with offset; naive (quirk D5) as production writes it."""
+    """RFC 3339 with offset; naive as production writes it (quirk D5, `quirks.formats`)."""
     moment = datetime.fromtimestamp(seconds, UTC)
     return (moment.replace(tzinfo=None) if naive else moment).isoformat()
 

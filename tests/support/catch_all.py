@@ -40,9 +40,9 @@ MALFORMED_KEY = "Missing or invalid authorization header(s)"
 KEY_REFUSED = "Invalid token or user not found"
 JWT_REFUSED = ("Invalid token.", "Token expired.")
 NONCE_WINDOW = 600
-# How production maps a method to a scope's action (behaviour §7, D8).
-ACTIONS = {"GET": "read", "HEAD": "read", "POST": "write", "PUT": "write", "PATCH": "write"}
-ACTIONS["DELETE"] = "delete"
+# How production maps a method to a scope's action (behaviour §7, D8); any other: read.
+ACTIONS = {"POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
+NO_OBJECT_ID = "__list_or_invalid__"  # production's object id for a path not shaped /a/b
 
 Answer = tuple[int, str | None]
 
@@ -72,15 +72,23 @@ def r2_answer_matches(exchange: Exchange) -> bool:
     return allow == ({"GET"} if has_route(exchange.path) else set(CATCH_ALL_METHODS))
 
 
+def path_object(path: str) -> tuple[str, str]:
+    """(object type, object id) production reads from a path (D8): the type is
+    the last segment; the id is the second segment of a path `/a/b`, and a
+    placeholder for any other shape."""
+    segments = path.split("/")
+    two_segments = len(segments) == 3 and segments[0] == "" and segments[1] and segments[2]
+    return segments[-1], segments[2] if two_segments else NO_OBJECT_ID
+
+
 def scope_allows(scopes, method: str, path: str) -> bool:
-    """D8: the last path segment is the object type and the object id."""
-    segment = path.rstrip("/").rsplit("/", 1)[-1] if path.count("/") >= 2 else ""
-    if not segment:
-        return False
-    action = ACTIONS.get(method)
+    """D8: a scope with the path's object type, an object id that is null or
+    the path's, an action that is null or the method's."""
+    object_type, object_id = path_object(path)
+    action = ACTIONS.get(method, "read")
     return any(
-        object_type == segment and object_id in (None, segment) and wanted in (None, action)
-        for object_type, object_id, wanted in scopes
+        wanted_type == object_type and wanted_id in (None, object_id) and wanted in (None, action)
+        for wanted_type, wanted_id, wanted in scopes
     )
 
 

@@ -168,7 +168,7 @@ class Recorder:
         """Record one failure (replays of the same one by Hypothesis are dropped)."""
         reason = scrub(reason.strip())
         tags = ordered(set(deviations))
-        key = (test.split("[")[0], operation, check, ",".join(tags))
+        key = (test, operation, check, ",".join(tags))
         if key in self._seen:
             return
         self._seen.add(key)

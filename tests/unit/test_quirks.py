@@ -1,4 +1,4 @@
-"""Production's defects D1–D11 (SEMANTICS §7): each one reproduced under its
+"""Production's defects D1–D12 (behaviour §7): each one reproduced under its
 quirk (alone and within `production`), and absent without quirks."""
 
 from __future__ import annotations
@@ -7,8 +7,17 @@ import re
 
 import pytest
 
-from mock_server.quirks import DEFECTS, PRODUCTION, parse_quirks
-from tests.unit.harness import ALICE, ALICE_ID, NOW, REGISTRY_PASSWORD, Mock, raw_request
+from mock_server.quirks import DEFECTS, PRODUCTION, Quirk, parse_quirks
+from mock_server.settings import Settings
+from tests.unit.harness import (
+    ALICE,
+    ALICE_ID,
+    NOW,
+    REGISTRY_PASSWORD,
+    Mock,
+    body_of,
+    raw_request,
+)
 
 NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
@@ -24,16 +33,41 @@ def assert_500_text(response) -> None:
     assert response.text == "Internal Server Error"
 
 
-def test_production_is_all_eleven() -> None:
-    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 12))
+def test_production_is_all_twelve() -> None:
+    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 13))
     assert set(DEFECTS) == PRODUCTION
     assert parse_quirks("d3, D8") == {"D3", "D8"}
     assert parse_quirks(None) == parse_quirks("none") == parse_quirks("") == frozenset()
 
 
 def test_unknown_quirk_is_refused_clearly() -> None:
-    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D12"):
-        parse_quirks("D1,D12")
+    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D13"):
+        parse_quirks("D1,D13")
+
+
+def test_quirks_are_named_constants() -> None:
+    assert list(Quirk) == [Quirk.named(f"d{i}") for i in range(1, 13)]
+    assert all(quirk.description == DEFECTS[quirk] for quirk in Quirk)
+    assert Quirk.D3 == "D3" and "D3" in frozenset({Quirk.D3})
+
+
+@pytest.mark.parametrize("names", [{"D13"}, {"D1", "X"}, {"production"}, {""}])
+def test_settings_refuse_an_unknown_quirk(names: set[str]) -> None:
+    with pytest.raises(ValueError, match="unknown quirk"):
+        Settings(quirks=frozenset(names))
+
+
+def test_settings_take_names_as_constants() -> None:
+    settings = Settings(quirks=frozenset({"D3", "d8"}))
+    assert settings.quirks == {Quirk.D3, Quirk.D8}
+    assert all(isinstance(quirk, Quirk) for quirk in settings.quirks)
+    assert settings.quirk(Quirk.D3) and settings.quirk("D8") and not settings.quirk("D12")
+
+
+def test_asking_for_an_unknown_quirk_raises() -> None:
+    """`quirk("D13")` is no silent False: a typo cannot switch a defect off."""
+    with pytest.raises(ValueError, match="unknown quirk 'D13'"):
+        Settings().quirk("D13")
 
 
 def test_d1_negative_page_is_500(make_mock, mock: Mock) -> None:
@@ -81,6 +115,50 @@ def test_d3_a_key_never_used_is_refused_at_once(make_mock) -> None:
     key = quirk_mock.created(ALICE, "unused")
     quirk_mock.signed(ALICE, "DELETE", f"/api_keys/{key['api_key_id']}")
     assert quirk_mock.with_key(key["secret_key"], "GET", "/api_keys/").status_code == 401
+
+
+def test_d3_cache_evicts_each_entry_once_its_window_is_over(make_mock) -> None:
+    """Memory is bounded by the keys used within the last 60 s: deleted keys
+    used once leave no entry behind once their window is over."""
+    quirk_mock = make_mock(quirks=frozenset({"D3"}))
+    cache = quirk_mock.state.authenticator.key_cache
+    for i in range(20):
+        key = quirk_mock.created(ALICE, f"gone{i}")
+        assert quirk_mock.with_key(key["secret_key"], "GET", "/api_keys/").status_code == 200
+        quirk_mock.signed(ALICE, "DELETE", f"/api_keys/{key['api_key_id']}")
+        quirk_mock.state.clock.advance(1)
+    assert len(cache) == 20  # each still inside its window (D3 honours them)
+    quirk_mock.state.clock.advance(41)  # 61 s after the first use: two windows are over
+    assert quirk_mock.with_key(quirk_mock.admin_key(), "GET", "/api_keys/").status_code == 200
+    assert len(cache) == 18 + 1  # 18 windows still open, and the admin key's new one
+    quirk_mock.state.clock.advance(60)
+    assert quirk_mock.with_key(quirk_mock.admin_key(), "GET", "/api_keys/").status_code == 200
+    assert len(cache) == 1  # only the key used within the last 60 s
+    assert len(cache._expiries) == 1
+
+
+def test_d3_a_use_after_the_window_opens_a_new_one(make_mock) -> None:
+    """Production's cache has a time to live: the first use after a window
+    loads the key afresh and caches it for another 60 s."""
+    quirk_mock = make_mock(quirks=frozenset({"D3"}))
+    key = quirk_mock.created(ALICE, "again")
+    token = key["secret_key"]
+    assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200
+    quirk_mock.state.clock.advance(100)
+    assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200  # a new window
+    quirk_mock.state.clock.advance(10)
+    assert quirk_mock.signed(ALICE, "DELETE", f"/api_keys/{key['api_key_id']}").status_code == 200
+    assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200
+    quirk_mock.state.clock.advance(50)  # 60 s after the second use
+    assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
+
+
+def test_d3_cache_is_emptied_by_a_reset(make_mock) -> None:
+    quirk_mock = make_mock(quirks=frozenset({"D3"}))
+    token = used_then_deleted(quirk_mock)
+    assert quirk_mock.client.post("/_mock/reset").status_code == 200
+    assert len(quirk_mock.state.authenticator.key_cache) == 0
+    assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
 
 
 def test_d3_absent_without_quirks(mock: Mock) -> None:
@@ -136,9 +214,55 @@ def test_d7_page_beyond_64_bits_is_500(make_mock, mock: Mock, query: str) -> Non
     assert mock.signed(ALICE, "GET", f"/api_keys/?{query}").status_code == 200
 
 
-def scoped_key(mock: Mock, action: str | None) -> str:
-    scopes = [{"object_type": "chutes", "object_id": None, "action": action}]
-    return mock.created(ALICE, "scoped", admin=False, scopes=scopes)["secret_key"]
+def scoped_key(mock: Mock, action: str | None, object_id: str | None = None, **kw) -> str:
+    object_type = kw.get("object_type", "chutes")
+    scopes = [{"object_type": object_type, "object_id": object_id, "action": action}]
+    return mock.created(ALICE, kw.get("name", "scoped"), admin=False, scopes=scopes)["secret_key"]
+
+
+D8_ROUTE_404 = {
+    "GET": {"detail": "API key with id chutes not found or doesn't belong to you"},
+    "DELETE": {"detail": "API key not found, or does not belong to you"},
+}
+KEY_REFUSED = {"detail": "Invalid token or user not found"}
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("object_id", [None, "chutes", "images", "x"])
+@pytest.mark.parametrize("action", [None, "read", "write", "delete", "invoke"])
+def test_d8_object_id_and_action_matrix(make_mock, method, object_id, action) -> None:
+    """On /api_keys/chutes the key is checked as object type `chutes`, object id
+    `chutes`, action read (GET) or delete (DELETE): it passes when its scope's
+    object id is null or `chutes` and its action null or the method's."""
+    passes = object_id in (None, "chutes") and action in (
+        None,
+        {"GET": "read", "DELETE": "delete"}[method],
+    )
+    for quirk_mock in quirky(make_mock, "D8"):
+        token = scoped_key(quirk_mock, action, object_id)
+        response = quirk_mock.with_key(token, method, "/api_keys/chutes")
+        expected = (404, D8_ROUTE_404[method]) if passes else (401, KEY_REFUSED)
+        assert (response.status_code, response.json()) == expected
+
+
+@pytest.mark.parametrize("object_type", ["images", "invocations"])
+def test_d8_the_object_type_is_the_last_segment(make_mock, object_type: str) -> None:
+    for quirk_mock in quirky(make_mock, "D8"):
+        token = scoped_key(quirk_mock, None, object_type=object_type)
+        assert quirk_mock.with_key(token, "GET", f"/api_keys/{object_type}").status_code == 404
+        assert quirk_mock.with_key(token, "GET", "/api_keys/chutes").status_code == 401
+
+
+def test_d8_keeps_the_other_operations_refused(make_mock) -> None:
+    """/api_keys/ and /registry/auth name no scoped object: still 401."""
+    for quirk_mock in quirky(make_mock, "D8"):
+        token = scoped_key(quirk_mock, None)
+        for method, path in (("GET", "/api_keys/"), ("GET", "/registry/auth")):
+            response = quirk_mock.with_key(token, method, path)
+            assert (response.status_code, response.json()) == (401, KEY_REFUSED)
+        body = body_of({"name": "by-key", "admin": True})
+        response = quirk_mock.with_key(token, "POST", "/api_keys/", content=body)
+        assert (response.status_code, response.json()) == (401, KEY_REFUSED)
 
 
 @pytest.mark.parametrize("action", ["read", None])
@@ -146,27 +270,17 @@ def test_d8_scoped_key_passes_auth_on_its_object_type(make_mock, action) -> None
     for quirk_mock in quirky(make_mock, "D8"):
         token = scoped_key(quirk_mock, action)
         response = quirk_mock.with_key(token, "GET", "/api_keys/chutes")
-        assert (response.status_code, response.json()) == (
-            404,
-            {"detail": "API key with id chutes not found or doesn't belong to you"},
-        )
+        assert (response.status_code, response.json()) == (404, D8_ROUTE_404["GET"])
         refused = quirk_mock.with_key(token, "GET", "/api_keys/images")
         assert refused.status_code == 401
         assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
 
 
-def test_d8_action_must_match_the_method(make_mock) -> None:
-    quirk_mock = make_mock(quirks=frozenset({"D8"}))
-    token = scoped_key(quirk_mock, "read")
-    assert quirk_mock.with_key(token, "DELETE", "/api_keys/chutes").status_code == 401
-
-
 def test_d8_absent_without_quirks(mock: Mock) -> None:
-    response = mock.with_key(scoped_key(mock, "read"), "GET", "/api_keys/chutes")
-    assert (response.status_code, response.json()) == (
-        401,
-        {"detail": "Invalid token or user not found"},
-    )
+    for object_id, action in ((None, None), ("chutes", "read")):
+        token = scoped_key(mock, action, object_id, name=f"k{action}")
+        response = mock.with_key(token, "GET", "/api_keys/chutes")
+        assert (response.status_code, response.json()) == (401, KEY_REFUSED)
 
 
 def test_d9_trailing_newline_passes_the_name_rule(make_mock, mock: Mock) -> None:
