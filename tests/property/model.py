@@ -286,7 +286,12 @@ def last_segment(path: str) -> str:
 
 
 Grant = tuple[str, str | None, str | None]  # object_type, object_id, action
-METHOD_ACTIONS = {"GET": "read", "POST": "write", "DELETE": "delete"}
+METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "write", "PUT": "write", "PATCH": "write"}
+METHOD_ACTIONS["DELETE"] = "delete"
+# §1's routing of a request no operation takes: the slash variants redirect.
+REDIRECTS = {"/api_keys": "/api_keys/", "/registry/auth/": "/registry/auth"}
+_OPERATION_PATH = re.compile(r"/registry/auth|/api_keys/|/api_keys/[^/]+")
+NO_CHUTE = "No matching chute found!"  # production's catch-all, to a user (D12)
 
 
 # The state. -----------------------------------------------------------------------
@@ -499,6 +504,31 @@ class Model:
         if path == "/api_keys/":
             return self._list(key.owner, None, None, world)
         return self.get(key.owner, path.removeprefix("/api_keys/"))
+
+    def off_route(self, key: Key, method: str, path: str, now: float, base_url: str) -> Expected:
+        """A request no operation takes, authenticated by `key` at `now`. The
+        contract routes it before reading any credential (307 to the slash
+        variant, 405, 404). Production's catch-all (D12) reads the key and
+        answers its owner 404 "No matching chute found!", anyone else 401; a
+        non-admin key passes where a scope matches the last path segment (D8),
+        a deleted key within its window (D3)."""
+        return with_variants(
+            lambda world: self._off_route(key, method, path, now, base_url, world),
+            ("D3", "D8", "D12"),
+        )
+
+    def _off_route(
+        self, key: Key, method: str, path: str, now: float, base_url: str, world: World
+    ) -> Expected:
+        if "D12" not in world:
+            if path in REDIRECTS:
+                return Expected(307, "", {"location": base_url + REDIRECTS[path]})
+            if _OPERATION_PATH.fullmatch(path):
+                return error(405, "Method Not Allowed")
+            return error(404, "Not Found")
+        accepted = key.alive or ("D3" in world and key.honoured(now))
+        passes = key.admin or ("D8" in world and key.scoped_for(method, path))
+        return error(404, NO_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
 
     def used(self, key: Key, answered_at: float) -> None:
         """`key` was presented while alive: production caches it from its first use (D3)."""

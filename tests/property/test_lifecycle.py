@@ -311,6 +311,23 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             }
             self.use(key, paths[where], scheme)
 
+        @rule(key=keys, route=S.off_routes, scheme=st.sampled_from(["Basic", "Bearer"]))
+        def use_key_off_the_routes(self, key, route, scheme):
+            """A slash variant, a method the path lacks, an unknown path: routed
+            before the key is read (production's catch-all reads it, D12)."""
+            method, template = route
+            path = template.format(own=key.api_key_id, scope=self.scope_type(key))
+            state = "alive" if key.alive else "deleted"
+            call = Call(
+                f"key {key.view['name']!r} of {key.owner} ({state}, {scheme})", method, path
+            )
+            answer = send(target, call, api_key=key.secret, scheme=scheme)
+            assert answer.sent_at is not None and answer.received_at is not None
+            expected = self.model.off_route(key, method, path, answer.sent_at, target.base_url)
+            check(call, expected, answer)
+            if answer.status not in (307, 405):  # the key was read: a use
+                self.model.used(key, answer.received_at)
+
         @staticmethod
         def scope_type(key: Key) -> str:
             scopes = key.view["scopes"]
