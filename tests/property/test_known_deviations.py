@@ -10,6 +10,12 @@ runs a bounded number of examples (CI time), generation only.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.property import test_api_key_properties
@@ -24,6 +30,7 @@ from tests.property.runs import (
 )
 
 pytestmark = pytest.mark.in_process
+ROOT = Path(__file__).resolve().parents[2]
 
 EXAMPLES = 60  # state machine examples for a run that should pass
 # What the property suite meets of production's defects. D11 (a JWT whose sub
@@ -97,3 +104,31 @@ def test_a_bug_resembling_a_listed_deviation_is_a_new_failure(
     assert failure is not None, f"{breakage} passed with production's deviations listed"
     assert not getattr(failure, "deviations", frozenset()), story(failure)
     assert not str(failure).startswith("["), story(failure)
+
+
+def run_pytest(tmp_path: Path, *args: str) -> tuple[int, dict]:
+    """pytest in a subprocess, as a user runs it; its exit code and JSON report."""
+    report = tmp_path / "report.json"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
+    environ["CONTRACT_REPORT"] = str(report)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
+    )
+    return done.returncode, json.loads(report.read_text())
+
+
+NONCE_PROPERTY = "tests/property/test_auth_mutations.py::test_nonce_not_ascii_digits_is_refused"
+
+
+def test_the_report_names_a_property_failures_deviation(tmp_path: Path) -> None:
+    """The session report tags a property failure with the deviation it shows,
+    as it does the contract's; listed, the same deviation is observed instead."""
+    code, report = run_pytest(tmp_path, NONCE_PROPERTY, "--mock-quirks", "D6")
+    assert code == 1, report
+    assert [failure["deviations"] for failure in report["failures"]] == [["D6"]], report
+    code, report = run_pytest(
+        tmp_path, NONCE_PROPERTY, "--mock-quirks", "D6", "--known-deviations", "D6"
+    )
+    assert code == 0, report
+    assert (report["failures"], list(report["observed"])) == ([], ["D6"]), report
