@@ -304,7 +304,7 @@ class Key:
     secret: str | None = field(default=None, repr=False)  # None: there before the run
     alive: bool = True
     grants: tuple[Grant, ...] = ()  # the scopes asked for, with their actions (not shown)
-    first_use: float | None = None  # when its first accepted use was answered (D3)
+    cached_at: float | None = None  # latest start of production's cache entry for it (D3)
 
     @property
     def api_key_id(self) -> str:
@@ -320,8 +320,8 @@ class Key:
 
     def honoured(self, now: float) -> bool:
         """Production still accepts it at `now` (D3): deleted inside the window
-        that its first use, made while it was alive, opened."""
-        return self.alive or (self.first_use is not None and now < self.first_use + D3_WINDOW)
+        that a use, made while it was alive, opened."""
+        return self.alive or (self.cached_at is not None and now < self.cached_at + D3_WINDOW)
 
     def scoped_for(self, method: str, path: str) -> bool:
         """A scope lets production pass it on `path`, read as object type and id
@@ -530,10 +530,14 @@ class Model:
         passes = key.admin or ("D8" in world and key.scoped_for(method, path))
         return error(404, NO_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
 
-    def used(self, key: Key, answered_at: float) -> None:
-        """`key` was presented while alive: production caches it from its first use (D3)."""
-        if key.alive and key.first_use is None:
-            key.first_use = answered_at
+    def used(self, key: Key, sent_at: float, answered_at: float) -> None:
+        """`key` was presented while alive: production caches it for 60 s from its
+        first use, and again from the first use after that window has surely
+        ended (D3); the entry starts by the time the answer came."""
+        if not key.alive:
+            return
+        if key.cached_at is None or sent_at >= key.cached_at + D3_WINDOW:
+            key.cached_at = answered_at
 
 
 def nonce_refusal(nonce: str) -> Expected:

@@ -130,7 +130,7 @@ def test_keys_authenticate_exactly_as_long_as_they_exist(
             path,
         )
         judge.check(call, model.with_key(key, path, sent_at), answer)
-        model.used(key, target.now())
+        model.used(key, sent_at, target.now())
 
     use()
     deleted = target.delete_key(identity, key.api_key_id)

@@ -176,7 +176,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             answer = send(target, call, api_key=key.secret, scheme=scheme)
             assert answer.sent_at is not None and answer.received_at is not None
             check(call, self.model.with_key(key, path, answer.sent_at), answer)
-            self.model.used(key, answer.received_at)
+            self.model.used(key, answer.sent_at, answer.received_at)
             assert_no_secret(call, answer, self.secrets())
 
         # Create -----------------------------------------------------------------------
@@ -326,7 +326,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             expected = self.model.off_route(key, method, path, answer.sent_at, target.base_url)
             check(call, expected, answer)
             if answer.status not in (307, 405):  # the key was read: a use
-                self.model.used(key, answer.received_at)
+                self.model.used(key, answer.sent_at, answer.received_at)
 
         @staticmethod
         def scope_type(key: Key) -> str:
@@ -372,7 +372,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
         @precondition(
             lambda self: (
                 target.has_control
-                and any(not k.alive and k.first_use is not None for k in self.model.keys.values())
+                and any(not k.alive and k.cached_at is not None for k in self.model.keys.values())
             )
         )
         @rule()
