@@ -1,5 +1,6 @@
 """The target options: a URL target without usable credentials stops the run
-at once with one line naming what to set (issue 3: not a crash)."""
+at once with one line naming what to set (issue 3: not a crash); so does an
+unknown name in --known-deviations / CHUTES_KNOWN_DEVIATIONS."""
 
 from __future__ import annotations
 
@@ -52,3 +53,27 @@ def test_a_malformed_seed_is_refused_clearly() -> None:
     result = run_suite({"CHUTES_HOTKEY_URI": "//Alice", "CHUTES_HOTKEY2_SEED": "not-hex"})
     assert result.returncode == 4
     assert "cannot make a hotkey from the environment" in result.stderr
+
+
+def run_with(args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--co", *args],
+        cwd=ROOT,
+        env={**env, **env_extra},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.in_process
+def test_an_unknown_known_deviation_is_a_usage_error() -> None:
+    by_flag = run_with(["tests/contract/test_deviations.py", "--known-deviations", "D2,D13"], {})
+    assert by_flag.returncode == 4, by_flag.stdout + by_flag.stderr
+    assert "unknown deviation(s) D13" in by_flag.stderr
+    assert "Traceback" not in by_flag.stdout + by_flag.stderr
+    by_env = run_with(["tests/contract/test_deviations.py"], {"CHUTES_KNOWN_DEVIATIONS": "prod"})
+    assert by_env.returncode == 4 and "unknown deviation(s) PROD" in by_env.stderr
+    listed = run_with(["tests/contract/test_deviations.py"], {"CHUTES_KNOWN_DEVIATIONS": "d2, D5"})
+    assert listed.returncode == 0, listed.stdout + listed.stderr

@@ -62,6 +62,20 @@ def contract_checks(state: RunState) -> list[Check]:
     """The custom checks, bound to this run's state."""
     client = state.target.client
 
+    def tolerated(answer: Any, what: str) -> bool:
+        """A check's own request met a listed deviation that is its whole
+        answer: the check passes. Otherwise the deviations it shows tag the
+        failure."""
+        recorder = state.target.recorder
+        if recorder is None:
+            return False
+        verdict = recorder.judge(state.target.exchange(answer), test=state.current_test, what=what)
+        if verdict.tolerated and verdict.contract is None:
+            return True
+        if not verdict.tolerated:
+            state.inner_deviations |= verdict.deviations
+        return False
+
     def secret_only_in_create(ctx: Any, response: Any, case: Any) -> None:
         """`secret_key` (or any API key token) appears only in a create response."""
         if case.operation.label == CREATE and response.status_code == 200:
@@ -127,6 +141,9 @@ def contract_checks(state: RunState) -> list[Check]:
         if not isinstance(secret, str) or not isinstance(key_id, str):
             return
         answer = client.get(f"/api_keys/{key_id}", headers={"Authorization": f"Basic {secret}"})
+        wanted = 200 if payload.get("admin") is True else 401
+        if answer.status_code != wanted and tolerated(answer, "a new key used at once"):
+            return
         if payload.get("admin") is True:
             assert answer.status_code == 200, (
                 f"the new admin key is refused: {answer.status_code} {answer.text[:200]}"
@@ -145,7 +162,10 @@ def contract_checks(state: RunState) -> list[Check]:
             return
         answer = client.get("/api_keys/", headers={"Authorization": f"Basic {secret}"})
         detail = (_json(answer) or {}).get("detail") if answer.status_code == 401 else None
-        assert answer.status_code == 401 and detail == REFUSED, (
+        refused = answer.status_code == 401 and detail == REFUSED
+        if not refused and tolerated(answer, "a deleted key used again"):
+            return
+        assert refused, (
             f"a deleted key still authenticates: {answer.status_code} "
             f"{json.dumps(_json(answer))[:200] if _json(answer) is not None else answer.text[:200]}"
         )

@@ -1,18 +1,23 @@
 """Deterministic probes: one request, its exact expected answer, and a
-report entry (with a scrubbed curl) when the answer differs."""
+report entry (with a scrubbed curl) when the answer differs. A listed known
+deviation that explains the difference is recorded as observed instead
+(`support.deviations`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.contract import report
+from tests.support.deviations import KnownDeviationSeen
+from tests.support.exchange import Exchange
 from tests.support.ledger import BudgetExceeded
+from tests.support.scrub import scrub
 from tests.support.target import Identity, Target
 
 
@@ -20,17 +25,46 @@ def current_test() -> str:
     return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" (", 1)[0]
 
 
-def expect(
+def settle(
     response: httpx.Response,
-    status: int,
-    detail: Any = None,
+    target: Target,
+    reason: str,
     *,
     what: str,
-    deviation: str | None = None,
+    recheck: Callable[[Exchange], bool] | None = None,
+) -> Exchange | None:
+    """A check failed on `response`. A listed deviation that explains it is
+    recorded as observed: the test stops there and passes (KnownDeviationSeen),
+    or, where the deviation changed only a detail, carries on with the
+    contract's answer (returned) when `recheck` passes on it. Anything else
+    is recorded as a failure, tagged with the deviations it shows, and fails."""
+    recorder = target.recorder
+    assert recorder is not None, "the target fixture attaches the recorder"
+    exchange = target.exchange(response)
+    verdict = recorder.judge(exchange, test=current_test(), what=what)
+    tags = verdict.deviations
+    if verdict.tolerated:
+        if verdict.contract is None:
+            raise KnownDeviationSeen(what)
+        if recheck is not None and recheck(verdict.contract):
+            return verdict.contract
+        tags = frozenset()  # the deviation is there, but it is not what failed
+    request = response.request
+    recorder.fail(
+        current_test(),
+        f"{request.method} {request.url.path}",
+        what,
+        reason + f"\nbody: {response.text[:300]}",
+        exchange.curl(),
+        tags,
+    )
+    pytest.fail(scrub(reason), pytrace=False)
+
+
+def expect(
+    response: httpx.Response, target: Target, status: int, detail: Any = None, *, what: str
 ) -> Any:
     """Assert status (and `detail` when given); return the JSON body."""
-    request = response.request
-    operation = f"{request.method} {request.url.path}"
     try:
         payload = response.json()
     except ValueError:
@@ -38,7 +72,8 @@ def expect(
     problems = []
     if response.status_code != status:
         problems.append(f"status {response.status_code}, expected {status}")
-    if status != 500 and payload is None:
+    bodiless = status == 307 or response.request.method == "HEAD"
+    if status != 500 and payload is None and not bodiless:
         problems.append(f"body is not JSON ({response.headers.get('content-type')})")
     if detail is not None and isinstance(payload, dict):
         got = payload.get("detail")
@@ -47,33 +82,20 @@ def expect(
             wanted = detail.__name__ if callable(detail) else repr(detail)
             problems.append(f"detail {json.dumps(got)[:300]}, expected {wanted}"[:600])
     if problems:
-        reason = f"{what}: " + "; ".join(problems)
-        report.record(
-            current_test(),
-            operation,
-            what,
-            reason + f"\nbody: {response.text[:300]}",
-            report.curl_for_httpx(request),
-            [deviation] if deviation else None,
-        )
-        pytest.fail(report.scrub(reason), pytrace=False)
+        settle(response, target, f"{what}: " + "; ".join(problems), what=what)
     return payload
 
 
 def fail(
-    response: httpx.Response | None, reason: str, deviation: str | None, *, what: str = ""
-) -> None:
-    """Record and fail a check that is not about status or detail."""
-    request = response.request if response is not None else None
-    report.record(
-        current_test(),
-        f"{request.method} {request.url.path}" if request is not None else "-",
-        what or reason,
-        reason,
-        report.curl_for_httpx(request) if request is not None else "",
-        [deviation] if deviation else None,
-    )
-    pytest.fail(report.scrub(reason), pytrace=False)
+    response: httpx.Response,
+    target: Target,
+    reason: str,
+    *,
+    what: str = "",
+    recheck: Callable[[Exchange], bool] | None = None,
+) -> Exchange | None:
+    """A check that is not about status or detail failed on `response`."""
+    return settle(response, target, reason, what=what or reason, recheck=recheck)
 
 
 def send_raw(target: Target, method: str, path: str, headers: dict[str, bytes]) -> httpx.Response:

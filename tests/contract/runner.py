@@ -1,91 +1,115 @@
-"""Sending one generated case the safe way and reporting what failed."""
+"""Sending one generated case the safe way, judging what failed.
+
+A failed check is judged by the recognisers (`support.deviations`): a listed
+deviation is recorded as observed and the example passes (or, where the
+deviation changed only a detail, the contract's answer is checked instead);
+anything else is recorded, tagged with the deviations it shows, and fails.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import schemathesis
+from schemathesis.core.transport import Response
 
-from tests.contract import report
 from tests.contract.checks import Check
-from tests.contract.safety import CREATE, LIST, REGISTRY, RunState
-
-INT64_MAX = 2**63 - 1
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+from tests.contract.safety import RunState
+from tests.support.deviations import Recorder
+from tests.support.exchange import Exchange, from_requests
+from tests.support.scrub import curl
 
 
-def classify(case: Any, check: str, response: Any) -> list[str]:
-    """The production deviation (SEMANTICS §7) a generated failure points at."""
-    label, status = case.operation.label, getattr(response, "status_code", None)
-    query, body = case.query or {}, case.body
-    found = []
-    if status == 500 and label == LIST:
-        numbers = [n for n in (_int(query.get("page")), _int(query.get("limit"))) if n is not None]
-        if any(n < 0 for n in numbers):
-            found.append("D1")
-        if any(n > INT64_MAX for n in numbers):
-            found.append("D7")
-    null_scopes = isinstance(body, dict) and body.get("admin") is False and "scopes" in body
-    if status == 500 and label == CREATE and null_scopes and body["scopes"] is None:
-        found.append("D4")
-    if label == REGISTRY and ("registry" in check or "header" in check.lower()):
-        found.append("D2")
-    if "created_at" in check or "date-time" in check:
-        found.append("D5")
-    if "deleted_key" in check:
-        found.append("D3")
-    if status == 200 and "schema-violating" in check:
-        admin = body.get("admin") if isinstance(body, dict) else None
-        if label == CREATE and admin is not None and not isinstance(admin, bool):
-            found.append("D10")
-        if label == LIST and any(isinstance(v, float) or "." in str(v) for v in query.values()):
-            found.append("D10")
-    return found
+def as_response(answer: Exchange, like: Any) -> Response:
+    """The contract's answer as a Schemathesis response to the same request."""
+    return Response(
+        status_code=answer.status,
+        headers={name: [value] for name, value in answer.response_headers.items()},
+        content=answer.content,
+        request=like.request,
+        elapsed=like.elapsed,
+        verify=like.verify,
+        http_version=like.http_version,
+    )
 
 
 @dataclass
 class Contract:
-    """What a contract test needs: the run state, the auth objects, the checks."""
+    """What a contract test needs: the run state, the auth objects, the checks,
+    the session's known-deviations recorder."""
 
     state: RunState
     hotkey_auth: requests.auth.AuthBase
     key_auth: requests.auth.AuthBase
     checks: list[Check]
+    recorder: Recorder
 
     def run(self, case: Any, auth: requests.auth.AuthBase, test: str) -> None:
         """Rewrite `case` for safety, send it, record it, validate it."""
         if not self.state.prepare(case):
             return  # the key budget is spent: this case would create one more
-        response = case.call(auth=auth)
+        response, exchange = self.send(case, lambda: case.call(auth=auth))
         self.state.observe(case, response)
-        try:
+
+        def validate(answer: Any) -> None:
             case.validate_response(
-                response, additional_checks=self.checks, transport_kwargs={"auth": auth}
+                answer, additional_checks=self.checks, transport_kwargs={"auth": auth}
             )
+
+        self.judged(case, response, exchange, test, validate)
+
+    def send(self, case: Any, call: Callable[[], Any]) -> tuple[Any, Exchange]:
+        """Make the call, stamped with the target's clock; learn from it."""
+        target = self.state.target
+        sent = target.now()
+        response = call()
+        exchange = from_requests(response, target.base_path, sent_at=sent, received_at=target.now())
+        self.recorder.saw(exchange)
+        return response, exchange
+
+    def judged(
+        self,
+        case: Any,
+        response: Any,
+        exchange: Exchange,
+        test: str,
+        validate: Callable[[Any], None],
+    ) -> None:
+        """`validate(response)`; a failure is judged (see the module docstring)."""
+        self.state.begin_checks(test)
+        try:
+            validate(response)
+            return
         except schemathesis.errors.FailureGroup as group:
-            self.report(group, case, response, test)
+            titles = ", ".join(sorted({_title(f) for f in group.exceptions}))
+            verdict = self.recorder.judge(exchange, test=test, what=titles)
+            if not verdict.tolerated:
+                self.report(group, case, response, test, verdict.deviations)
+                raise
+        if verdict.contract is None:
+            return  # the whole answer is a listed deviation: this example passes
+        self.state.begin_checks(test)
+        try:
+            validate(as_response(verdict.contract, response))
+        except schemathesis.errors.FailureGroup as group:
+            self.report(group, case, response, test, frozenset())
             raise
 
-    def report(self, group: BaseExceptionGroup, case: Any, response: Any, test: str) -> None:
-        curl = self.curl(case, response)
+    def report(self, group: BaseExceptionGroup, case: Any, response: Any, test: str, shown) -> None:
+        tags = set(shown) | self.state.inner_deviations
+        command = self.curl(case, response)
         for failure in group.exceptions:
-            title = getattr(failure, "title", type(failure).__name__)
             message = getattr(failure, "message", str(failure))
-            report.record(
+            self.recorder.fail(
                 test,
                 case.operation.label,
-                title,
+                _title(failure),
                 f"{message}\n(status {getattr(response, 'status_code', '?')})",
-                curl,
-                classify(case, f"{title} {message}", response),
+                command,
+                tags,
             )
 
     def curl(self, case: Any, response: Any) -> str:
@@ -93,4 +117,8 @@ class Contract:
         sent = getattr(response, "request", None)
         if sent is None:
             return ""
-        return report.curl(sent.method or case.method, sent.url, dict(sent.headers), sent.body)
+        return curl(sent.method or case.method, sent.url, dict(sent.headers), sent.body)
+
+
+def _title(failure: BaseException) -> str:
+    return getattr(failure, "title", type(failure).__name__)

@@ -61,6 +61,13 @@ class RunState:
     protected: set[str] = field(default_factory=set)  # ids the run must not delete
     counter: int = 0
     reserved: set[int] = field(default_factory=set)  # cases holding a budget reservation
+    current_test: str = ""  # the test whose checks run now
+    inner_deviations: set[str] = field(default_factory=set)  # shown by checks' own requests
+
+    def begin_checks(self, test: str) -> None:
+        """The checks of one response start: forget what the last one showed."""
+        self.current_test = test
+        self.inner_deviations = set()
 
     @classmethod
     def for_target(cls, target: Target) -> RunState:

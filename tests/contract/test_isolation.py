@@ -20,7 +20,7 @@ def bad_signature(hotkey: str, message: str) -> str:
 
 
 def test_unsigned_request_is_401(target: Target):
-    expect(target.client.get("/api_keys/"), 401, NO_CREDENTIALS, what="no credentials")
+    expect(target.client.get("/api_keys/"), target, 401, NO_CREDENTIALS, what="no credentials")
 
 
 def test_signature_by_another_hotkey_is_401(target: Target):
@@ -33,7 +33,7 @@ def test_signature_by_another_hotkey_is_401(target: Target):
         "X-Chutes-Signature": b.keypair.sign(message).hex(),
     }
     answer = target.client.get("/api_keys/", headers=headers)
-    expect(answer, 401, bad_signature(a.hotkey, message), what="A's hotkey, B's signature")
+    expect(answer, target, 401, bad_signature(a.hotkey, message), what="A's hotkey, B's signature")
 
 
 def test_signature_for_another_purpose_is_401(target: Target):
@@ -42,7 +42,7 @@ def test_signature_for_another_purpose_is_401(target: Target):
     headers = hotkey_headers(a.keypair, nonce, "registry")
     answer = target.client.get("/api_keys/", headers=headers)
     message = signing_message(a.hotkey, nonce, "api_keys")
-    expect(answer, 401, bad_signature(a.hotkey, message), what="signed for `registry`")
+    expect(answer, target, 401, bad_signature(a.hotkey, message), what="signed for `registry`")
 
 
 def test_create_signature_covers_the_body(target: Target):
@@ -55,12 +55,12 @@ def test_create_signature_covers_the_body(target: Target):
     answer = target.client.post("/api_keys/", content=sent_body, headers=headers)
     target.record_created(answer, "A")
     message = signing_message(a.hotkey, nonce, None, sent_body)
-    expect(answer, 401, bad_signature(a.hotkey, message), what="body changed after signing")
+    expect(answer, target, 401, bad_signature(a.hotkey, message), what="body changed after signing")
 
 
 def test_stale_nonce_is_401(target: Target):
     answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=int(target.now()) - 700)
-    expect(answer, 401, "Invalid nonce!", what="a nonce 700 s old")
+    expect(answer, target, 401, "Invalid nonce!", what="a nonce 700 s old")
 
 
 @pytest.mark.control
@@ -71,7 +71,7 @@ def test_nonce_window_is_open(target: Target):
     try:
         for nonce, status in [(-600, 401), (-599, 200), (600, 200), (601, 401)]:
             answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=int(now) + nonce)
-            expect(answer, status, what=f"nonce now{nonce:+d} with now = {now}")
+            expect(answer, target, status, what=f"nonce now{nonce:+d} with now = {now}")
     finally:
         target.client.put("/_mock/clock", json={"now": None})
 
@@ -81,39 +81,46 @@ def test_other_users_key_is_invisible(target: Target):
     key_id, b = created["api_key_id"], target.user_b
     expect(
         target.signed(b, "GET", f"/api_keys/{key_id}"),
+        target,
         404,
         f"API key with id {key_id} not found or doesn't belong to you",
         what="B gets A's key",
     )
     expect(
         target.signed(b, "DELETE", f"/api_keys/{key_id}"),
+        target,
         404,
         "API key not found, or does not belong to you",
         what="B deletes A's key",
     )
     answer = target.signed(b, "GET", "/api_keys/?limit=1000")
-    listed = expect(answer, 200, what="B lists")
+    listed = expect(answer, target, 200, what="B lists")
     if key_id in {item["api_key_id"] for item in listed["items"]}:
-        fail(answer, "B's list shows A's key", None, what="B lists")
-    expect(target.signed(target.user_a, "GET", f"/api_keys/{key_id}"), 200, what="A still has it")
+        fail(answer, target, "B's list shows A's key", what="B lists")
+    expect(
+        target.signed(target.user_a, "GET", f"/api_keys/{key_id}"),
+        target,
+        200,
+        what="A still has it",
+    )
 
 
 def test_secret_only_in_create_response(target: Target):
     created = own_key(target, "sec")
     for path in (f"/api_keys/{created['api_key_id']}", "/api_keys/?limit=1000"):
         answer = target.signed(target.user_a, "GET", path)
-        expect(answer, 200, what=f"GET {path}")
+        expect(answer, target, 200, what=f"GET {path}")
         if "secret_key" in answer.text or created["secret_key"] in answer.text:
-            fail(answer, f"GET {path} shows a secret_key", None, what="secret only at create")
+            fail(answer, target, f"GET {path} shows a secret_key", what="secret only at create")
 
 
 @pytest.mark.parametrize("scheme", ["Basic", "Bearer", ""])
 def test_api_key_schemes(target: Target, scheme: str):
     assert target.api_key_a is not None
     answer = target.with_key(target.api_key_a, "GET", "/api_keys/", scheme=scheme)
-    expect(answer, 200, what=f"admin key as `{scheme or 'bare'}`")
+    expect(answer, target, 200, what=f"admin key as `{scheme or 'bare'}`")
 
 
 def test_malformed_api_key_is_401(target: Target):
     answer = target.with_key("cpk_not-a-key", "GET", "/api_keys/")
-    expect(answer, 401, "Missing or invalid authorization header(s)", what="malformed key")
+    expect(answer, target, 401, "Missing or invalid authorization header(s)", what="malformed key")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.contract.config import max_examples
@@ -31,18 +30,22 @@ def test_links_workflow(contract_schema, contract: Contract, request: pytest.Fix
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"auth": contract.hotkey_auth}
 
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            parent = super()
+            response, self.exchange = contract.send(case, lambda: parent.call(case, **kwargs))
+            return response
+
         def after_call(self, response: Any, case: Any) -> None:
             super().after_call(response, case)
             contract.state.observe(case, response)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            try:
-                super().validate_response(
-                    response, case, additional_checks=contract.checks, **kwargs
-                )
-            except schemathesis.errors.FailureGroup as group:
-                contract.report(group, case, response, test)
-                raise
+            parent = super()
+
+            def validate(answer: Any) -> None:
+                parent.validate_response(answer, case, additional_checks=contract.checks, **kwargs)
+
+            contract.judged(case, response, self.exchange, test, validate)
 
     Workflow.run(
         settings=settings(

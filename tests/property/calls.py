@@ -1,21 +1,25 @@
-"""Calls a person can replay, their answers, and the comparison with a prediction.
+"""Calls a person can replay, and their answers.
 
-Every request the property suite makes goes through `send`, which notes it
-(`who: METHOD path body -> status`) so a failing Hypothesis run reads as a
-story of calls, and `check`, which fails with both the prediction and the answer.
+Every request the property suite makes goes through `send` (or `Answer.of`),
+which notes it (`who: METHOD path body -> status`) so a failing Hypothesis run
+reads as a story of calls; `judge.Judge.check` compares it with the prediction.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from hypothesis import note
 
-from tests.property.model import Expected, matches
+from tests.support import exchange as exchanges
+from tests.support.exchange import Exchange
 from tests.support.target import Target
+
+_SECRET = re.compile(r"cpk_[A-Za-z0-9.]+")
 
 
 @dataclass(frozen=True)
@@ -38,43 +42,73 @@ class Answer:
     body: Any  # the JSON body, or the text when it is not JSON
     headers: httpx.Headers
     text: str
+    exchange: Exchange | None = None  # request and answer, as the recognisers read them
+    sent_at: float | None = None  # the target's clock before the request left
+    received_at: float | None = None  # and after the answer came
 
     @classmethod
-    def of(cls, response: httpx.Response) -> Answer:
+    def of(
+        cls,
+        response: httpx.Response,
+        sent_at: float | None = None,
+        received_at: float | None = None,
+        base_path: str = "",
+    ) -> Answer:
         try:
             body = response.json()
         except ValueError:
             body = response.text
-        return cls(response.status_code, body, response.headers, response.text)
+        times = {
+            name: value
+            for name, value in (("sent_at", sent_at), ("received_at", received_at))
+            if value is not None
+        }
+        return cls(
+            response.status_code,
+            body,
+            response.headers,
+            response.text,
+            exchanges.from_httpx(response, base_path, **times),
+            sent_at,
+            received_at,
+        )
+
+    @classmethod
+    def of_exchange(cls, exchange: Exchange) -> Answer:
+        """The answer an exchange holds (e.g. one the recognisers rewrote)."""
+        text = exchange.content.decode("utf-8", "replace")
+        body = exchange.json() if exchange.json() is not None else text
+        headers = httpx.Headers(dict(exchange.response_headers))
+        return cls(exchange.status, body, headers, text, exchange)
 
     def __str__(self) -> str:
-        return f"{self.status} {json.dumps(self.body, ensure_ascii=False)[:600]}"
+        """Status and body, any secret in it masked (reports reach CI logs)."""
+        text = json.dumps(self.body, ensure_ascii=False)[:600]
+        return f"{self.status} {_SECRET.sub('cpk_***', text)}"
 
 
 def send(
     target: Target, call: Call, *, api_key: str | None = None, scheme: str = "Basic", **signed: Any
 ) -> Answer:
     """Make `call` as the hotkey named by `call.who`, or with `api_key`."""
+    sent_at = target.now()
     if api_key is not None:
         response = target.with_key(api_key, call.method, call.path, scheme=scheme)
     else:
         identity = target.identity(call.who[0])
         response = target.signed(identity, call.method, call.path, body=call.body, **signed)
-    answer = Answer.of(response)
+    answer = Answer.of(response, sent_at, target.now(), target.base_path)
     note(f"{call} -> {answer.status}")
     return answer
 
 
-def check(call: Call, expected: Expected, answer: Answer) -> None:
-    """The answer is the prediction: status, body, and the headers it names."""
-    headers_ok = all(answer.headers.get(k) == v for k, v in expected.headers.items())
-    if answer.status == expected.status and matches(expected.body, answer.body) and headers_ok:
-        return
-    got_headers = {k: answer.headers.get(k) for k in expected.headers}
-    raise AssertionError(
-        f"{call}\n  expected {expected.status} {expected.body!r} {expected.headers or ''}\n"
-        f"  got      {answer} {got_headers or ''}"
-    )
+def request(target: Target, call: Call, **kwargs: Any) -> Answer:
+    """Make `call` with exactly the headers given (no signing added)."""
+    sent_at = target.now()
+    response = target.client.request(call.method, call.path, **kwargs)
+    answer = Answer.of(response, sent_at, target.now(), target.base_path)
+    note(f"{call} -> {answer.status}")
+    return answer
 
 
 def assert_no_secret(call: Call, answer: Answer, secrets: list[str]) -> None:

@@ -5,14 +5,22 @@ only ever read), learns server-made values (ids, timestamps, secrets) from
 create responses, and predicts every other answer exactly: status, body and,
 for the registry, its `Authorization` header. The rules are written from
 SEMANTICS.md, not taken from the mock.
+
+Each prediction is the contract's answer. Where production's known deviations
+(behaviour §7) would change it, the prediction also carries `variants`: the
+answer production gives with those deviations, worked out by the same rules
+in a "world" where they hold. Date-times without an offset (D5) are not a
+variant but a way of matching (`matches(..., naive=True)`).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import combinations
 from typing import Any
 
 # Detail strings, word for word (SEMANTICS §2-§4).
@@ -36,6 +44,14 @@ DELETE_KEY_NOT_FOUND = "API key not found, or does not belong to you"
 OBJECT_TYPES = ("images", "chutes", "invocations")
 ACTIONS = ("read", "write", "delete", "invoke")
 DEFAULT_LIMIT = 25
+INT64_MAX = 2**63 - 1  # production's page/limit/offset overflow past this (D7)
+D3_WINDOW = 60.0  # production honours a deleted key this long after its first use
+NONCE_CRASH_DIGITS = 308  # more digits than this crash production's nonce check (D6)
+LAX_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})  # production's lax booleans (D10)
+LAX_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_LAX_INT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
+INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
+_NAIVE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?")
 TOKEN = re.compile(r"cpk_([a-f0-9]{32})\.([a-f0-9]{32})\.[a-zA-Z0-9]{32}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -44,12 +60,18 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 class Matcher:
     """A placeholder in an expected body for a value the server makes."""
 
-    def matches(self, value: Any) -> bool:
+    def matches(self, value: Any, naive: bool = False) -> bool:
         raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
 
 
 class AnyUUID(Matcher):
-    def matches(self, value: Any) -> bool:
+    def matches(self, value: Any, naive: bool = False) -> bool:
         return isinstance(value, str) and bool(_UUID.fullmatch(value))
 
     def __repr__(self) -> str:
@@ -57,56 +79,99 @@ class AnyUUID(Matcher):
 
 
 class AnyTimestamp(Matcher):
-    """RFC 3339 with an offset (a naive date-time is production's D5)."""
+    """RFC 3339 with an offset; with `naive`, also production's form without one (D5)."""
 
-    def matches(self, value: Any) -> bool:
+    def matches(self, value: Any, naive: bool = False) -> bool:
         try:
-            return datetime.fromisoformat(value).tzinfo is not None
+            if datetime.fromisoformat(value).tzinfo is not None:
+                return True
         except (TypeError, ValueError):
             return False
+        return naive and bool(_NAIVE.fullmatch(value))
 
     def __repr__(self) -> str:
         return "<date-time with offset>"
 
 
 class AnyToken(Matcher):
-    def matches(self, value: Any) -> bool:
+    def matches(self, value: Any, naive: bool = False) -> bool:
         return isinstance(value, str) and bool(TOKEN.fullmatch(value))
 
     def __repr__(self) -> str:
         return "<cpk_ token>"
 
 
-def matches(expected: Any, actual: Any) -> bool:
-    """Deep equality where `Matcher`s accept any value they describe."""
+def matches(expected: Any, actual: Any, naive: bool = False) -> bool:
+    """Deep equality where `Matcher`s accept any value they describe; with
+    `naive`, a server-made date-time may lack its offset (D5)."""
     if isinstance(expected, Matcher):
-        return expected.matches(actual)
+        return expected.matches(actual, naive)
     if isinstance(expected, dict):
         return (
             isinstance(actual, dict)
             and expected.keys() == actual.keys()
-            and all(matches(expected[k], actual[k]) for k in expected)
+            and all(matches(expected[k], actual[k], naive) for k in expected)
         )
     if isinstance(expected, list):
         return (
             isinstance(actual, list)
             and len(expected) == len(actual)
-            and all(matches(e, a) for e, a in zip(expected, actual, strict=True))
+            and all(matches(e, a, naive) for e, a in zip(expected, actual, strict=True))
         )
     return type(expected) is type(actual) and expected == actual
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Production's answer where the known deviations `deviations` hold."""
+
+    deviations: frozenset[str]
+    expected: Expected
+
+
+@dataclass(frozen=True)
 class Expected:
-    """A predicted answer: status, JSON body (with matchers) and headers."""
+    """A predicted answer: status, JSON body (with matchers) and headers; the
+    answers production's deviations would give instead in `variants`."""
 
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    variants: tuple[Variant, ...] = field(default=(), compare=False)
 
 
 def error(status: int, detail: Any) -> Expected:
     return Expected(status, {"detail": detail})
+
+
+# Where production crashes (D1, D4, D6, D7, D11): Starlette's plain-text 500.
+PRODUCTION_500 = Expected(
+    500, "Internal Server Error", {"content-type": "text/plain; charset=utf-8"}
+)
+
+World = frozenset[str]  # the deviations a prediction assumes; empty: the contract
+CONTRACT: World = frozenset()
+
+
+def code_order(code: str) -> int:
+    """D2 before D10."""
+    return int(code[1:]) if code[1:].isdigit() else 0
+
+
+def with_variants(predict: Callable[[World], Expected], relevant: Iterable[str]) -> Expected:
+    """The contract's answer, carrying each different answer production gives
+    under a set of the `relevant` deviations (the smallest set that gives it)."""
+    contract = predict(CONTRACT)
+    codes = sorted(set(relevant), key=code_order)
+    seen = [contract]
+    variants = []
+    for size in range(1, len(codes) + 1):
+        for chosen in combinations(codes, size):
+            answer = predict(frozenset(chosen))
+            if all(answer != other for other in seen):
+                seen.append(answer)
+                variants.append(Variant(frozenset(chosen), answer))
+    return replace(contract, variants=tuple(variants))
 
 
 # The rules, from SEMANTICS §4. ------------------------------------------------
@@ -125,19 +190,68 @@ def token_parts(token: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-def negative_entries(page: int | None, limit: int | None) -> list[dict[str, Any]]:
-    """FastAPI's 422 entries for negative page/limit, in parameter order."""
-    return [
-        {
-            "type": "greater_than_equal",
-            "loc": ["query", name],
-            "msg": "Input should be greater than or equal to 0",
-            "input": str(value),
-            "ctx": {"ge": 0},
-        }
-        for name, value in (("page", page), ("limit", limit))
-        if value is not None and value < 0
-    ]
+def name_allowed_by_production(name: str) -> bool:
+    """Production anchors its pattern with `$`, which also matches before a
+    final newline: 24 characters and a trailing newline pass (D9)."""
+    return name_allowed(name) or (name.endswith("\n") and name_allowed(name[:-1]))
+
+
+def lax_bool(value: Any) -> Any:
+    """What production's lax validation makes of a boolean field (D10): 'yes',
+    'off', 1, 0 and the like become booleans; anything else stays as it is."""
+    if isinstance(value, str) and value.strip().lower() in LAX_TRUE | LAX_FALSE:
+        return value.strip().lower() in LAX_TRUE
+    if type(value) in (int, float) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+Param = int | str | None  # a query parameter: a whole number, raw text, or absent
+
+
+def param_entries(
+    params: dict[str, Param], world: World
+) -> tuple[dict[str, int | None], list[dict[str, Any]]]:
+    """page and limit as the server reads them, and FastAPI's 422 entries for those
+    it refuses, in parameter order: text that is no integer (`1.0` passes under
+    D10), a negative value (no bound under D1)."""
+    values: dict[str, int | None] = {}
+    entries: list[dict[str, Any]] = []
+    for name, value in params.items():
+        if isinstance(value, str):
+            if "D10" in world and _LAX_INT.fullmatch(value):
+                value = int(value.strip().split(".")[0])
+            else:
+                entries.append(
+                    {
+                        "type": "int_parsing",
+                        "loc": ["query", name],
+                        "msg": INT_PARSING,
+                        "input": value,
+                    }
+                )
+                continue
+        values[name] = value
+        if value is not None and value < 0 and "D1" not in world:
+            entries.append(
+                {
+                    "type": "greater_than_equal",
+                    "loc": ["query", name],
+                    "msg": "Input should be greater than or equal to 0",
+                    "input": str(value),
+                    "ctx": {"ge": 0},
+                }
+            )
+    return values, entries
+
+
+def bool_entry(value: Any) -> dict[str, Any]:
+    return {
+        "type": "bool_type",
+        "loc": ["body", "admin"],
+        "msg": "Input should be a valid boolean",
+        "input": value,
+    }
 
 
 def action_entries(scopes: Any) -> list[dict[str, Any]]:
@@ -166,6 +280,20 @@ def order_of(view: dict[str, Any]) -> tuple[datetime, str]:
     return moment, view["api_key_id"]
 
 
+def last_segment(path: str) -> str:
+    """What production reads as the object type and id of a path (D8)."""
+    return path.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if path.rstrip("/") else ""
+
+
+Grant = tuple[str, str | None, str | None]  # object_type, object_id, action
+METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "write", "PUT": "write", "PATCH": "write"}
+METHOD_ACTIONS["DELETE"] = "delete"
+# §1's routing of a request no operation takes: the slash variants redirect.
+REDIRECTS = {"/api_keys": "/api_keys/", "/registry/auth/": "/registry/auth"}
+_OPERATION_PATH = re.compile(r"/registry/auth|/api_keys/|/api_keys/[^/]+")
+NO_CHUTE = "No matching chute found!"  # production's catch-all, to a user (D12)
+
+
 # The state. -----------------------------------------------------------------------
 @dataclass
 class Key:
@@ -175,6 +303,8 @@ class Key:
     owner: str  # "A" or "B"
     secret: str | None = field(default=None, repr=False)  # None: there before the run
     alive: bool = True
+    grants: tuple[Grant, ...] = ()  # the scopes asked for, with their actions (not shown)
+    first_use: float | None = None  # when its first accepted use was answered (D3)
 
     @property
     def api_key_id(self) -> str:
@@ -187,6 +317,21 @@ class Key:
     @property
     def existing(self) -> bool:
         return self.secret is None
+
+    def honoured(self, now: float) -> bool:
+        """Production still accepts it at `now` (D3): deleted inside the window
+        that its first use, made while it was alive, opened."""
+        return self.alive or (self.first_use is not None and now < self.first_use + D3_WINDOW)
+
+    def scoped_for(self, method: str, path: str) -> bool:
+        """A scope lets production pass it on `path`, read as object type and id
+        `/a/b` -> `b` (D8): that type, id null or that, action null or the method's."""
+        segment = last_segment(path)
+        action = METHOD_ACTIONS.get(method)
+        return any(
+            kind == segment and oid in (None, segment) and act in (None, action)
+            for kind, oid, act in self.grants
+        )
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """How Hypothesis prints a drawn key: never with its secret (reports reach CI logs)."""
@@ -225,13 +370,21 @@ class Model:
 
     # Predictions ----------------------------------------------------------------
     def create(self, owner: str, payload: dict[str, Any]) -> Expected:
+        """The contract's answer; production's where a 24-character name with a
+        newline passes (D9), scopes null crashes (D4), `admin` is coerced (D10)."""
+        return with_variants(lambda world: self._create(owner, payload, world), ("D4", "D9", "D10"))
+
+    def _create(self, owner: str, payload: dict[str, Any], world: World) -> Expected:
         scopes = payload.get("scopes", [])
-        entries = action_entries(scopes)
+        admin = lax_bool(payload["admin"]) if "D10" in world else payload["admin"]
+        entries = ([] if isinstance(admin, bool) else [bool_entry(admin)]) + action_entries(scopes)
         if entries:
             return error(422, entries)
-        if not name_allowed(payload["name"]):
+        allowed = name_allowed_by_production if "D9" in world else name_allowed
+        if not allowed(payload["name"]):
             return error(400, BAD_KEY_NAME)
-        admin = payload["admin"]
+        if not admin and scopes is None and "D4" in world:
+            return PRODUCTION_500
         if not admin and scopes and any(s["object_type"] not in OBJECT_TYPES for s in scopes):
             return error(400, BAD_OBJECT_TYPE)
         if payload["name"] in self.names(owner):
@@ -259,21 +412,34 @@ class Model:
             },
         )
 
-    def created(self, owner: str, body: dict[str, Any]) -> Key:
-        """Record a 200 create answer; returns the new key."""
+    def created(self, owner: str, body: dict[str, Any], payload: dict[str, Any]) -> Key:
+        """Record a 200 create answer to `payload`; returns the new key."""
         view = {k: v for k, v in body.items() if k != "secret_key"}
-        key = Key(view, owner, secret=body["secret_key"])
+        asked = payload.get("scopes") if not view["admin"] else None
+        grants = tuple((s["object_type"], s.get("object_id"), s.get("action")) for s in asked or [])
+        key = Key(view, owner, secret=body["secret_key"], grants=grants)
         self.keys[key.api_key_id] = key
         self.learn_user(owner, view["user_id"])
         return key
 
-    def list(self, owner: str, page: int | None, limit: int | None) -> Expected:
-        entries = negative_entries(page, limit)
+    def list(self, owner: str, page: Param, limit: Param) -> Expected:
+        """The contract's answer; production's where negative values crash (D1),
+        values past 64 bits crash (D7), `1.0` is read as 1 (D10)."""
+        return with_variants(
+            lambda world: self._list(owner, page, limit, world), ("D1", "D7", "D10")
+        )
+
+    def _list(self, owner: str, page: Param, limit: Param, world: World) -> Expected:
+        values, entries = param_entries({"page": page, "limit": limit}, world)
         if entries:
             return error(422, entries)
-        page = 0 if page is None else page
-        limit = DEFAULT_LIMIT if limit is None else limit
+        page = 0 if values["page"] is None else values["page"]
+        limit = DEFAULT_LIMIT if values["limit"] is None else values["limit"]
         size = limit or DEFAULT_LIMIT
+        if "D1" in world and min(page, limit) < 0:
+            return PRODUCTION_500
+        if "D7" in world and max(page, limit, page * size) > INT64_MAX:
+            return PRODUCTION_500
         mine = self.alive(owner)
         start = page * size
         items = [k.view for k in mine[start : start + size]] if start < len(mine) else []
@@ -301,10 +467,15 @@ class Model:
         self.keys[api_key_id].alive = False
 
     def registry(self) -> Expected:
+        """The contract's header; production writes the bytes object, `b'...'` (D2)."""
+        return with_variants(self._registry, ("D2",))
+
+    def _registry(self, world: World) -> Expected:
         headers = {}
         if self.registry_password is not None:
-            encoded = base64.b64encode(f":{self.registry_password}".encode()).decode()
-            headers["authorization"] = f"Basic {encoded}"
+            encoded = base64.b64encode(f":{self.registry_password}".encode())
+            shown = str(encoded) if "D2" in world else encoded.decode()
+            headers["authorization"] = f"Basic {shown}"
         return Expected(200, {"authenticated": True}, headers)
 
     def registry_by_hotkey(self, owner: str) -> Expected | None:
@@ -314,13 +485,63 @@ class Model:
             return None
         return self.registry() if known else error(401, NOT_REGISTERED.format(netuid=self.netuid))
 
-    def with_key(self, key: Key, path: str) -> Expected:
-        """A GET of `path` (the registry, the list or one key) authenticated by `key`:
-        refused unless alive and admin (no path here is a scoped object, §4)."""
-        if not key.alive or not key.admin:
+    def with_key(self, key: Key, path: str, now: float) -> Expected:
+        """A GET of `path` (the registry, the list or one key) authenticated by
+        `key` at `now`: refused unless alive and admin (no path here is a scoped
+        object, §4). Production honours a deleted key for its window (D3) and
+        lets a non-admin key through on `/api_keys/<its scope's type>` (D8)."""
+        return with_variants(
+            lambda world: self._with_key(key, path, now, world), ("D2", "D3", "D8")
+        )
+
+    def _with_key(self, key: Key, path: str, now: float, world: World) -> Expected:
+        accepted = key.alive or ("D3" in world and key.honoured(now))
+        passes = key.admin or ("D8" in world and key.scoped_for("GET", path))
+        if not accepted or not passes:
             return error(401, API_KEY_REFUSED)
         if path == "/registry/auth":
-            return self.registry()
+            return self._registry(world)
         if path == "/api_keys/":
-            return self.list(key.owner, None, None)
+            return self._list(key.owner, None, None, world)
         return self.get(key.owner, path.removeprefix("/api_keys/"))
+
+    def off_route(self, key: Key, method: str, path: str, now: float, base_url: str) -> Expected:
+        """A request no operation takes, authenticated by `key` at `now`. The
+        contract routes it before reading any credential (307 to the slash
+        variant, 405, 404). Production's catch-all (D12) reads the key and
+        answers its owner 404 "No matching chute found!", anyone else 401; a
+        non-admin key passes where a scope matches the last path segment (D8),
+        a deleted key within its window (D3)."""
+        return with_variants(
+            lambda world: self._off_route(key, method, path, now, base_url, world),
+            ("D3", "D8", "D12"),
+        )
+
+    def _off_route(
+        self, key: Key, method: str, path: str, now: float, base_url: str, world: World
+    ) -> Expected:
+        if "D12" not in world:
+            if path in REDIRECTS:
+                return Expected(307, "", {"location": base_url + REDIRECTS[path]})
+            if _OPERATION_PATH.fullmatch(path):
+                return error(405, "Method Not Allowed")
+            return error(404, "Not Found")
+        accepted = key.alive or ("D3" in world and key.honoured(now))
+        passes = key.admin or ("D8" in world and key.scoped_for(method, path))
+        return error(404, NO_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
+
+    def used(self, key: Key, answered_at: float) -> None:
+        """`key` was presented while alive: production caches it from its first use (D3)."""
+        if key.alive and key.first_use is None:
+            key.first_use = answered_at
+
+
+def nonce_refusal(nonce: str) -> Expected:
+    """The refusal of a nonce that is not ASCII digits. Production runs `int()`
+    after `str.isdigit()`: a non-ASCII digit (`²`) or hundreds of digits crash it (D6)."""
+    crashes = nonce.isdigit() and (not nonce.isascii() or len(nonce) > NONCE_CRASH_DIGITS)
+
+    def predict(world: World) -> Expected:
+        return PRODUCTION_500 if crashes and "D6" in world else error(401, INVALID_NONCE)
+
+    return with_variants(predict, ("D6",))

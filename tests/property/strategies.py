@@ -96,6 +96,23 @@ page_or_limit = st.one_of(
     st.sampled_from([2**63 - 1, 2**63, 2**64 + 1, 10**30]),
 )
 
+# Loosely typed values: production coerces some (D10), the contract none.
+loose_booleans = st.sampled_from(["yes", "no", "true", "off", "t", 1, 0, "maybe", 2, None])
+loose_integers = st.sampled_from(["1.0", "0.00", "2.0", "1.5", "one"])
+
+# Requests no operation takes ({own}: the key's id, {scope}: its scope's type).
+off_routes = st.sampled_from(
+    [
+        ("GET", "/api_keys"),
+        ("GET", "/registry/auth/"),
+        ("DELETE", "/api_keys/"),
+        ("PUT", "/api_keys/{own}"),
+        ("POST", "/registry/auth"),
+        ("PATCH", "/api_keys/{scope}"),
+        ("GET", "/{scope}"),
+    ]
+)
+
 # Ids other than a key of the caller --------------------------------------------------
 unknown_ids = st.one_of(
     st.uuids(version=4).map(str),

@@ -52,7 +52,8 @@ def secret_in_get_key(mp: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def deleted_key_authenticates(mp: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Deleting a key hides it from the list, but it keeps authenticating."""
+    """Deleting a key hides it from the list, but it keeps authenticating, for
+    good (looks like D3, whose window closes 60 s after the key's use)."""
     from mock_server.store import Store
 
     original = Store.delete_key
@@ -74,6 +75,30 @@ def _owned_listed_only(self, user_id, api_key_id):
     return next((k for k in owned.ordered if k.api_key_id == api_key_id), None) if owned else None
 
 
+def non_admin_key_accepted(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Lets every non-admin key through on the five operations (looks like D8,
+    but D8 lets one through only where its scope matches the path)."""
+    from mock_server.auth import Authenticator
+
+    mp.setattr(Authenticator, "_contract_scope", lambda self, *args: True)
+    return {}
+
+
+def registry_header_no_colon(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The registry header in production's form, `Basic b'<base64>'`, but of
+    the password alone, without the ':' before it (looks like D2, is not)."""
+    import base64
+
+    from mock_server import routes
+
+    def registry_auth(ctx):
+        encoded = base64.b64encode(ctx.state.settings.registry_password.encode())
+        return {"authenticated": True}, {"Authorization": f"Basic {encoded}"}
+
+    mp.setitem(routes.HANDLERS, "registry_auth", registry_auth)
+    return {}
+
+
 def nonce_off_by_one(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """Accepts a nonce exactly 600 s away (the window is open, not closed)."""
     return {"nonce_window": 601.0}
@@ -85,4 +110,6 @@ BREAKAGES: dict[str, Breakage] = {
     "secret_in_get_key": secret_in_get_key,
     "deleted_key_authenticates": deleted_key_authenticates,
     "nonce_off_by_one": nonce_off_by_one,
+    "non_admin_key_accepted": non_admin_key_accepted,
+    "registry_header_no_colon": registry_header_no_colon,
 }

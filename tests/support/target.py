@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 from substrateinterface import Keypair
 
+from tests.support import exchange as exchanges
+from tests.support.deviations import Recorder
 from tests.support.ledger import KeyLedger, new_marker
 from tests.support.signing import hotkey_headers, purpose_for
 
@@ -66,10 +68,39 @@ class Target:
     api_key_a: str | None = None
     registry_password: str | None = None
     netuid: int = 64
+    recorder: Recorder | None = None  # known deviations and the report (session-wide)
 
     @property
     def in_process(self) -> bool:
         return self.app is not None
+
+    @property
+    def base_path(self) -> str:
+        """The path prefix of the base URL ('' for none)."""
+        return "/" + self.base_url.split("://", 1)[-1].partition("/")[2].rstrip("/")
+
+    def attach(self, recorder: Recorder) -> None:
+        """Report every exchange of `client` to `recorder`, each stamped with
+        the target's clock when it left and when its answer came."""
+        self.recorder = recorder
+        recorder.users = frozenset({self.user_a.hotkey, self.user_b.hotkey})
+        recorder.registry_password = self.registry_password
+
+        def sent(request: httpx.Request) -> None:
+            request.extensions[exchanges.SENT_AT] = self.now()
+
+        def received(response: httpx.Response) -> None:
+            response.extensions[exchanges.RECEIVED_AT] = self.now()
+            if response.request.url.path.startswith(self.base_path.rstrip("/") + "/_mock/"):
+                return
+            response.read()
+            recorder.saw(exchanges.from_httpx(response, self.base_path))
+
+        self.client.event_hooks = {"request": [sent], "response": [received]}
+
+    def exchange(self, response: httpx.Response) -> exchanges.Exchange:
+        """A response of `client` as the recognisers read it."""
+        return exchanges.from_httpx(response, self.base_path)
 
     def identity(self, label: str) -> Identity:
         return self.user_a if label == "A" else self.user_b

@@ -1,0 +1,134 @@
+"""The property suite gates a deployment with known defects: with them listed
+(`--known-deviations`) it passes against a mock that has them and records
+each as observed; a defect not listed fails, named; a bug that only resembles
+a listed defect fails as a new failure (see also `test_teeth`, which runs
+every broken mock with all of production's defects listed).
+
+Each run gets its own in-process mock and its own recorder. The state machine
+runs a bounded number of examples (CI time), generation only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.property import test_api_key_properties
+from tests.property.judge import Deviates
+from tests.property.runs import (
+    RESEMBLING,
+    judged_target,
+    machine_failure,
+    property_failures,
+    run_property,
+    story,
+)
+
+pytestmark = pytest.mark.in_process
+ROOT = Path(__file__).resolve().parents[2]
+
+EXAMPLES = 60  # state machine examples for a run that should pass
+# What the property suite meets of production's defects. D11 (a JWT whose sub
+# is no string) needs a token only the mock's control API can mint: the
+# contract suite observes it.
+MET = {"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D12"}
+
+
+def test_production_listed_passes_and_observes_what_it_meets() -> None:
+    """`--mock-quirks production --known-deviations production`: the machine and
+    every property pass, and each defect the suite meets is observed once."""
+    target, judge = judged_target("production", "production")
+    try:
+        failure = machine_failure(target, judge, EXAMPLES)
+        assert failure is None, story(failure)
+        failed = dict(property_failures(target, judge))
+        assert not failed, "\n\n".join(f"{name}: {story(e)}" for name, e in failed.items())
+    finally:
+        target.cleanup()
+    recorder = judge.recorder
+    assert set(recorder.observed) >= MET, f"observed only {sorted(recorder.observed)}"
+    assert not recorder.failures
+
+
+def test_d3_listed_passes() -> None:
+    """`--mock-quirks D3 --known-deviations D3`: passes, D3 observed; a deleted
+    key is still refused once its window has closed (the clock moves on)."""
+    target, judge = judged_target("D3", "D3")
+    try:
+        failure = machine_failure(target, judge, EXAMPLES)
+        assert failure is None, story(failure)
+        run_property(
+            test_api_key_properties.test_keys_authenticate_exactly_as_long_as_they_exist,
+            target,
+            judge,
+        )
+    finally:
+        target.cleanup()
+    assert set(judge.recorder.observed) == {"D3"}
+
+
+def test_d3_unlisted_fails_naming_it() -> None:
+    """`--mock-quirks D3` alone: a failure tagged [D3]."""
+    target, judge = judged_target("D3", "none")
+    try:
+        with pytest.raises(Deviates, match=r"^\[D3\] .*\(deleted, \w+\)") as failed:
+            run_property(
+                test_api_key_properties.test_keys_authenticate_exactly_as_long_as_they_exist,
+                target,
+                judge,
+            )
+    finally:
+        target.cleanup()
+    assert failed.value.deviations == {"D3"}
+    assert not judge.recorder.observed
+
+
+@pytest.mark.parametrize("breakage", RESEMBLING)
+def test_a_bug_resembling_a_listed_deviation_is_a_new_failure(
+    breakage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planted in a `--mock-quirks production` mock, judged with production
+    listed: a non-admin key accepted where D8's scope rule does not let it, a
+    registry value that is not the base64 of ":" + password (D2), a deleted key
+    honoured past D3's window. Each fails, tagged with no deviation."""
+    target, judge = judged_target("production", "production", breakage, monkeypatch)
+    try:
+        failure = machine_failure(target, judge)
+    finally:
+        target.cleanup()
+    assert failure is not None, f"{breakage} passed with production's deviations listed"
+    assert not getattr(failure, "deviations", frozenset()), story(failure)
+    assert not str(failure).startswith("["), story(failure)
+
+
+def run_pytest(tmp_path: Path, *args: str) -> tuple[int, dict]:
+    """pytest in a subprocess, as a user runs it; its exit code and JSON report."""
+    report = tmp_path / "report.json"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
+    environ["CONTRACT_REPORT"] = str(report)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
+    )
+    return done.returncode, json.loads(report.read_text())
+
+
+NONCE_PROPERTY = "tests/property/test_auth_mutations.py::test_nonce_not_ascii_digits_is_refused"
+
+
+def test_the_report_names_a_property_failures_deviation(tmp_path: Path) -> None:
+    """The session report tags a property failure with the deviation it shows,
+    as it does the contract's; listed, the same deviation is observed instead."""
+    code, report = run_pytest(tmp_path, NONCE_PROPERTY, "--mock-quirks", "D6")
+    assert code == 1, report
+    assert [failure["deviations"] for failure in report["failures"]] == [["D6"]], report
+    code, report = run_pytest(
+        tmp_path, NONCE_PROPERTY, "--mock-quirks", "D6", "--known-deviations", "D6"
+    )
+    assert code == 0, report
+    assert (report["failures"], list(report["observed"])) == ([], ["D6"]), report

@@ -1,0 +1,242 @@
+"""Known deviations: gate a deployment that has tracked defects (behaviour §7).
+
+Options (tests/plugin.py): `--known-deviations` (env CHUTES_KNOWN_DEVIATIONS)
+takes `production` (D1–D12), a list such as `D2,D5`, or `none` (the
+default); `--strict-known` also fails the run on a listed deviation the run
+did not observe. One `Recorder` per session holds the parsed list, what the
+suites learn about keys, and the three-part report.
+
+How a suite uses it (both suites, same calls):
+
+    rec = recorder(config)           # or the `known_deviations` fixture,
+                                     # or `target.recorder`
+    rec.saw(exchange)                # every exchange: keys created, used,
+                                     # deleted (the Target's client does it
+                                     # for every request it sends)
+    verdict = rec.judge(exchange, test=nodeid, what="what was checked")
+                                     # when a check fails on `exchange`
+
+`judge` asks the recognisers (`recognisers.recognise`). Then:
+- `verdict.tolerated`: every deviation shown is on the list. It is recorded
+  as observed (the first time, with this call as its reproducing curl). Carry
+  on as if the contract's answer had come: `verdict.contract` is that answer
+  (an `Exchange`) where the deviation changed only a detail (D2, D5): check
+  it instead. When it is None the whole answer is the deviation: stop
+  checking this example and let it pass (a plain test: `raise
+  KnownDeviationSeen()`, which the plugin turns into a pass; not inside
+  Hypothesis, which would count it as a failure).
+- otherwise: a failure. Record it with `rec.fail(..., deviations=verdict.deviations)`
+  (empty: a new failure; else tagged `[Dn]`, shown but not listed) and fail.
+
+`rec.recognise(exchange)` gives the recognition without recording anything
+(e.g. to name the deviation in a property failure). Build exchanges with
+`exchange.from_httpx(response)` or `exchange.from_requests(response)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pytest
+
+from tests.support.exchange import Exchange
+from tests.support.key_journal import KeyJournal
+from tests.support.recognisers import Context, Recognition, recognise
+from tests.support.scrub import scrub
+
+ALL = tuple(f"D{n}" for n in range(1, 13))
+SUMMARIES = {
+    "D1": "negative page/limit: 500 instead of 422",
+    "D2": "registry header Basic b'<base64>' instead of Basic <base64>",
+    "D3": "a deleted key honoured up to 60 s after its first use",
+    "D4": "scopes null with admin false: 500 instead of 200",
+    "D5": "naive date-times instead of RFC 3339 with an offset",
+    "D6": "a nonce of odd digits: 500 instead of 401",
+    "D7": "page/limit beyond 64 bits: 500 instead of 200 with no items",
+    "D8": "a non-admin key scoped to the last path segment passes auth there (404)",
+    "D9": "a 24-character name plus a final newline accepted",
+    "D10": "lax types coerced instead of 422",
+    "D11": "a JWT with a non-string sub: 500 instead of 401",
+    "D12": "a catch-all route instead of 307/405/404 routing",
+}
+
+
+class KnownDeviationSeen(Exception):
+    """A plain test met a listed deviation and cannot carry on: it passes."""
+
+
+def parse_known(value: str | None) -> frozenset[str]:
+    """`production`, `none` (or empty), or a comma-separated list of D-numbers;
+    ValueError names an unknown entry."""
+    text = (value or "").strip()
+    if not text or text.lower() == "none":
+        return frozenset()
+    if text.lower() == "production":
+        return frozenset(ALL)
+    chosen = {part.strip().upper() for part in text.split(",") if part.strip()}
+    unknown = sorted(chosen - set(ALL))
+    if unknown:
+        raise ValueError(
+            f"unknown deviation(s) {', '.join(unknown)} in --known-deviations: use "
+            f"'production', 'none' or some of {', '.join(ALL)}"
+        )
+    return frozenset(chosen)
+
+
+def ordered(names) -> list[str]:
+    return sorted(names, key=lambda name: int(name[1:]))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    deviations: frozenset[str]  # every deviation the exchange shows
+    tolerated: bool  # all of them are listed: observed, not a failure
+    contract: Exchange | None = None  # the contract's answer, when it can be rebuilt
+
+
+@dataclass
+class Observation:
+    deviation: str
+    test: str
+    what: str
+    curl: str
+
+
+@dataclass
+class Failure:
+    test: str
+    operation: str
+    check: str
+    reason: str
+    curl: str = ""
+    deviations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Recorder:
+    """The session's list, its key journal and the three-part report."""
+
+    known: frozenset[str] = frozenset()
+    strict: bool = False
+    journal: KeyJournal = field(default_factory=KeyJournal)
+    users: frozenset[str] = frozenset()
+    registry_password: str | None = None
+    observed: dict[str, Observation] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    active: bool = False  # a suite used the target: print the report
+    _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+    # Learning and recognising --------------------------------------------------
+    def saw(self, exchange: Exchange) -> None:
+        """Learn from an exchange (keys created, used, deleted)."""
+        self.journal.saw(exchange)
+
+    def context(self) -> Context:
+        return Context(self.journal, self.users, self.registry_password)
+
+    def recognise(self, exchange: Exchange) -> Recognition:
+        """The deviations `exchange` shows; records nothing."""
+        return recognise(exchange, self.context())
+
+    def judge(self, exchange: Exchange, *, test: str, what: str = "") -> Verdict:
+        """A check failed on `exchange`: tolerated (observed) or a failure."""
+        recognition = self.recognise(exchange)
+        shown = recognition.deviations
+        tolerated = bool(shown) and shown <= self.known
+        if tolerated:
+            for name in ordered(shown):
+                self.observe(name, exchange, test=test, what=what)
+        return Verdict(shown, tolerated, recognition.contract if tolerated else None)
+
+    def observe(self, deviation: str, exchange: Exchange, *, test: str, what: str = "") -> None:
+        """Record a listed deviation as observed (the first call reproduces it)."""
+        if deviation not in self.observed:
+            self.observed[deviation] = Observation(
+                deviation, test, scrub(what or str(exchange)), exchange.curl()
+            )
+
+    # Failures -------------------------------------------------------------------
+    def fail(
+        self,
+        test: str,
+        operation: str,
+        check: str,
+        reason: str,
+        curl: str = "",
+        deviations=(),
+    ) -> None:
+        """Record one failure (replays of the same one by Hypothesis are dropped)."""
+        reason = scrub(reason.strip())
+        tags = ordered(set(deviations))
+        key = (test, operation, check, ",".join(tags))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.failures.append(Failure(test, operation, check, reason, scrub(curl), tags))
+
+    def recorded_tests(self) -> set[str]:
+        return {failure.test for failure in self.failures}
+
+    # The report ------------------------------------------------------------------
+    def not_observed(self) -> list[str]:
+        return ordered(self.known - set(self.observed))
+
+    def shown(self) -> list[str]:
+        """Every deviation the run saw: observed, or tagging a failure."""
+        tagged = {d for failure in self.failures for d in failure.deviations}
+        return ordered(tagged | set(self.observed))
+
+    def run_failed(self) -> bool:
+        """The gate: new failures, or (--strict-known) listed ones not observed."""
+        return bool(self.failures) or (self.strict and bool(self.not_observed()))
+
+    def summary(self) -> list[str]:
+        """The readable report, in its three parts."""
+        listed = ", ".join(ordered(self.known)) or "none"
+        lines = [f"known deviations listed: {listed}" + (" (strict)" if self.strict else "")]
+        lines.append(f"new failures: {len(self.failures)}")
+        for number, failure in enumerate(self.failures, 1):
+            tag = f" [{', '.join(failure.deviations)}]" if failure.deviations else ""
+            lines.append(f"{number}. {failure.operation} — {failure.check}{tag}")
+            lines.append(f"   test: {failure.test}")
+            lines += [f"   {line}" for line in failure.reason.splitlines()[:6]]
+            if failure.curl:
+                lines.append(f"   reproduce: {failure.curl}")
+        names = ordered(self.observed)
+        lines.append(f"known deviations observed: {', '.join(names) or 'none'}")
+        for name in names:
+            seen = self.observed[name]
+            lines.append(f"   {name} {SUMMARIES[name]}")
+            lines.append(f"      test: {seen.test}")
+            lines.append(f"      reproduce: {seen.curl}")
+        missing = self.not_observed()
+        note = " (fixed? take them off the list)" if missing else ""
+        lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
+        return lines
+
+    def as_json(self) -> dict:
+        return {
+            "known": ordered(self.known),
+            "strict": self.strict,
+            "failures": [asdict(f) for f in self.failures],
+            "observed": {name: asdict(self.observed[name]) for name in ordered(self.observed)},
+            "not_observed": self.not_observed(),
+            "deviations": self.shown(),
+        }
+
+    def junit_properties(self) -> dict[str, str]:
+        """Suite-level JUnit properties: the three parts, names only."""
+        return {
+            "chutes.known_deviations": ",".join(ordered(self.known)) or "none",
+            "chutes.new_failures": str(len(self.failures)),
+            "chutes.known_observed": ",".join(ordered(self.observed)),
+            "chutes.known_not_observed": ",".join(self.not_observed()),
+        } | {f"chutes.observed.{n}": o.curl for n, o in self.observed.items()}
+
+
+RECORDER_KEY = pytest.StashKey[Recorder]()
+
+
+def recorder(config: pytest.Config) -> Recorder:
+    """The session's recorder (created by tests/plugin.py at configure time)."""
+    return config.stash[RECORDER_KEY]

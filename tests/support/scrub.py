@@ -1,0 +1,43 @@
+"""Keeping secrets out of reports: masks and scrubbed curl commands.
+
+Signatures, `Authorization` values, API keys and `secret_key` values never
+reach a report, pytest's output or JUnit XML in clear.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+MASK = "***"
+_HEADERS = r"(?:x-chutes-signature|authorization)"
+_SCRUBBERS = [
+    (re.compile(r"cpk_[A-Za-z0-9.]+"), MASK),
+    (re.compile(r"""(["']?secret_key["']?\s*[:=]\s*["']?)[^"',}\s]*"""), rf"\1{MASK}"),
+    (re.compile(rf"(?i)(['\"]?{_HEADERS}['\"]?\s*[:=]\s*['\"]?)[^'\",\n]+"), rf"\1{MASK}"),
+    (re.compile(r"\b(?:0x)?[0-9a-fA-F]{128}\b"), MASK),
+    (re.compile(r"((?:Basic|Bearer)\s+(?:b')?)[A-Za-z0-9+/=._-]{8,}"), rf"\1{MASK}"),
+]
+_NOT_IN_CURL = {"content-length", "host", "accept-encoding", "connection", "user-agent"}
+
+
+def scrub(text: str) -> str:
+    """Mask API keys, secret_key values, signatures and Authorization values."""
+    for pattern, replacement in _SCRUBBERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def curl(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None) -> str:
+    """A scrubbed curl command for one request."""
+    parts = ["curl", "-X", method.upper()]
+    for name, value in (headers or {}).items():
+        if name.lower() in _NOT_IN_CURL:
+            continue
+        parts += ["-H", f"{name}: {value}"]
+    if body:
+        data = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        parts += ["--data-binary", data]
+    parts.append(url)
+    return scrub(shlex.join(parts))
