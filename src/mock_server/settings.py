@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock_server.quirks import Quirk, quirk_set
+from mock_server.spec_files import spec_file
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC = PROJECT_ROOT / "openapi" / "auth.yaml"
-DEFAULT_CONTROL_SPEC = PROJECT_ROOT / "openapi" / "control.yaml"
+DEFAULT_SPEC = spec_file("auth.yaml")
+DEFAULT_CONTROL_SPEC = spec_file("control.yaml")
 DEFAULT_FIXTURES = Path(__file__).resolve().parent / "data" / "default.yaml"
 MAX_BODY_BYTES = 1024 * 1024
 

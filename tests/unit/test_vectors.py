@@ -1,11 +1,11 @@
-"""Replay the real client's captured requests (SEMANTICS §8, vectors/README.md)
+"""Replay the real client's captured requests (SEMANTICS §8, tests/data/README.md)
 with the mock's clock frozen at each request's arrival time."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,24 @@ import pytest
 
 from tests.unit.harness import ALICE, Mock
 
-# shared/ lies beside the checkout on every developer's machine and in CI.
-SHARED = Path(os.environ.get("CHUTES_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
-VECTORS = SHARED / "vectors" / "real_client_requests.jsonl"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "real_client_requests.jsonl"
 OTHER_HOTKEY = "5DtDLm5rQHShDqojQpsvcN8tRXHVFaecfDoRet1SU6BFD9Fi"
 
 
-def load() -> list[dict[str, Any]]:
-    if not VECTORS.exists():
-        return []
-    return [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+@functools.cache
+def load() -> tuple[dict[str, Any], ...]:
+    """Every vector; a missing file is an error, never an empty set."""
+    if not VECTORS.is_file():
+        raise FileNotFoundError(f"{VECTORS} is missing: the real-client vectors ship with the repo")
+    return tuple(json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip())
+
+
+def first(method: str, *, fresh: bool = True) -> dict[str, Any]:
+    """The first vector with this method and nonce freshness."""
+    for vector in load():
+        if vector["method"] == method and vector["nonce_fresh_at_server_time"] == fresh:
+            return vector
+    raise LookupError(f"no {method} vector with a {'fresh' if fresh else 'stale'} nonce")
 
 
 def hotkey_of(vector: dict[str, Any]) -> str:
@@ -50,7 +58,6 @@ def cases(hotkey_is_alice: bool) -> list[Any]:
 
 
 def test_the_vectors_are_the_documented_set() -> None:
-    assert VECTORS.exists(), f"{VECTORS} is missing: set CHUTES_SHARED_DIR to the shared/ folder"
     vectors = load()
     assert len(vectors) == 120
     assert sum(hotkey_of(v) == OTHER_HOTKEY for v in vectors) == 7
@@ -89,7 +96,7 @@ def test_other_hotkey_vector(mock: Mock, vector: dict[str, Any]) -> None:
 
 def test_user_id_header_is_ignored(mock: Mock) -> None:
     """The client's X-Chutes-UserID names Alice; a wrong one changes nothing."""
-    vector = next(v for v in load() if v["method"] == "GET" and v["nonce_fresh_at_server_time"])
+    vector = first("GET")
     headers = [(k, "00000000-0000-4000-8000-000000000000" if k == "X-Chutes-UserID" else v)
                for k, v in vector["headers"]]  # fmt: skip
     assert replay(mock, {**vector, "headers": headers}).status_code == 200
@@ -98,7 +105,7 @@ def test_user_id_header_is_ignored(mock: Mock) -> None:
 
 
 def test_a_create_vector_is_refused_once_its_body_is_reserialised(mock: Mock) -> None:
-    vector = next(v for v in load() if v["method"] == "POST")
+    vector = first("POST")
     body = json.loads(base64.b64decode(vector["body_b64"]))
     spaced = json.dumps(body).encode()
     assert spaced != base64.b64decode(vector["body_b64"])
