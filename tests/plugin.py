@@ -87,6 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
     the session's known-deviations recorder."""
     if not config.getoption("hypothesis_profile", None):
         hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    config.addinivalue_line(
+        "markers", "deviation(*names): the test probes these deviations (behaviour §7)"
+    )
     try:
         known = deviations.parse_known(config.getoption("known_deviations"))
     except ValueError as exc:
@@ -177,8 +180,12 @@ _SUITES = ("tests/contract/", "tests/property/")
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Add a failed suite test that recorded nothing itself (e.g. an error)."""
+    """Note which deviations' probes ran; add a failed suite test that
+    recorded nothing itself (e.g. an error)."""
     report = yield
+    marker = item.get_closest_marker("deviation")
+    if marker is not None and (report.when == "call" or report.skipped):
+        deviations.recorder(item.config).probe_ran(marker.args, ran=not report.skipped)
     if report.failed and report.nodeid.startswith(_SUITES):
         recorder = deviations.recorder(item.config)
         recorded = recorder.recorded_tests()

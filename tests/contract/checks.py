@@ -119,13 +119,17 @@ def contract_checks(state: RunState) -> list[Check]:
         values = response.headers.get("authorization") or response.headers.get("Authorization")
         value = values[0] if isinstance(values, list) and values else values
         assert isinstance(value, str) and value.startswith("Basic "), (
-            f"registry Authorization header is {value!r}, not `Basic <base64>`"
+            f"registry Authorization header starts {value[:8]!r}, not `Basic <base64>`"
         )
         encoded = value.removeprefix("Basic ")
         try:
             decoded = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise AssertionError(f"registry credentials {encoded!r} are not valid base64") from None
+            # The value holds the registry password: show its shape, never itself.
+            shape = f"{encoded[:2]}…{encoded[-1:]}" if encoded.startswith("b'") else "…"
+            raise AssertionError(
+                f"registry credentials {shape} ({len(encoded)} characters) are not valid base64"
+            ) from None
         password = state.target.registry_password
         if password is not None:
             assert decoded == f":{password}".encode(), (

@@ -1,6 +1,8 @@
 """Deterministic probes for each production deviation (behaviour §7).
 
-Each test asserts the contract. Against a contract-conformant target all
+Each test asserts the contract and is marked with the deviation it probes
+(`deviation("Dn")`: when every probe of a deviation is skipped, the report
+says it was not examined rather than not observed). Against a contract-conformant target all
 pass; against production (or `--mock-quirks production`) each one meets its
 deviation: the recognisers name it (`[Dn]` in the report), and with the
 deviation on `--known-deviations` the test records it as observed and
@@ -46,6 +48,7 @@ def _entry(kind: str, loc: list, **more):
 
 
 @pytest.mark.parametrize("field", ["page", "limit"])
+@pytest.mark.deviation("D1")
 def test_d1_negative_paging_is_422(target: Target, field: str):
     answer = target.signed(target.user_a, "GET", f"/api_keys/?{field}=-1")
     expect(
@@ -72,6 +75,7 @@ def _registry_header_ok(target: Target, value: str) -> bool:
     return bool(BASE64_BASIC.fullmatch(value))
 
 
+@pytest.mark.deviation("D2")
 def test_d2_registry_header_is_basic_base64(target: Target):
     answer = target.signed(target.user_a, "GET", "/registry/auth")
     expect(answer, target, 200, what="registry_auth signed by a registered hotkey")
@@ -86,6 +90,7 @@ def test_d2_registry_header_is_basic_base64(target: Target):
         )
 
 
+@pytest.mark.deviation("D3")
 def test_d3_deleted_key_is_refused_at_once(target: Target):
     created = own_key(target, "d3")
     secret = created["secret_key"]
@@ -98,6 +103,7 @@ def test_d3_deleted_key_is_refused_at_once(target: Target):
 
 
 @pytest.mark.control
+@pytest.mark.deviation("D3")
 def test_d3_deleted_key_is_refused_after_its_window(target: Target):
     """Past D3's 60 s even production refuses the key: honoured then is a bug."""
     created = own_key(target, "d3w")
@@ -114,6 +120,7 @@ def test_d3_deleted_key_is_refused_after_its_window(target: Target):
     expect(after, target, 401, REFUSED, what="a deleted key, 61 s after its use")
 
 
+@pytest.mark.deviation("D4")
 def test_d4_null_scopes_non_admin_is_200(target: Target):
     body = {"name": target.ledger.name("d4"), "admin": False, "scopes": None}
     payload = expect(
@@ -131,6 +138,7 @@ def _naive_stamps(payload) -> list[str]:
     return [s for s in stamps if not (isinstance(s, str) and RFC3339.fullmatch(s))]
 
 
+@pytest.mark.deviation("D5")
 def test_d5_date_times_have_an_offset(target: Target):
     own_key(target, "d5")
     answer = target.signed(target.user_a, "GET", "/api_keys/")
@@ -147,6 +155,7 @@ def test_d5_date_times_have_an_offset(target: Target):
 
 
 @pytest.mark.parametrize("nonce", ["9" * 400, "²"], ids=["hundreds-of-digits", "superscript"])
+@pytest.mark.deviation("D6")
 def test_d6_odd_nonce_is_401(target: Target, nonce: str):
     headers = hotkey_headers(target.user_a.keypair, nonce, "api_keys")
     raw = {name: value.encode("latin-1") for name, value in headers.items()}
@@ -155,6 +164,7 @@ def test_d6_odd_nonce_is_401(target: Target, nonce: str):
 
 
 @pytest.mark.parametrize("query", [f"page={2**64}", f"page=1&limit={2**64}"])
+@pytest.mark.deviation("D7")
 def test_d7_paging_beyond_64_bits_is_empty(target: Target, query: str):
     payload = expect(
         target.signed(target.user_a, "GET", f"/api_keys/?{query}"),
@@ -177,6 +187,7 @@ def test_d7_paging_beyond_64_bits_is_empty(target: Target, query: str):
     ],
     ids=["d8-get", "d8-delete", "list", "other-type", "other-action", "registry"],
 )
+@pytest.mark.deviation("D8")
 def test_d8_non_admin_key_is_refused(
     target: Target,
     request: pytest.FixtureRequest,
@@ -194,6 +205,7 @@ def test_d8_non_admin_key_is_refused(
     expect(answer, target, 401, REFUSED, what=f"a non-admin key on {method} {path}")
 
 
+@pytest.mark.deviation("D9")
 def test_d9_name_with_trailing_newline_is_refused(target: Target):
     name = target.ledger.name("d9").ljust(24, "x") + "\n"
     answer = create(target, target.user_a, {"name": name, "admin": True})
@@ -201,6 +213,7 @@ def test_d9_name_with_trailing_newline_is_refused(target: Target):
 
 
 @pytest.mark.parametrize("admin", ["yes", 1], ids=["string", "integer"])
+@pytest.mark.deviation("D10")
 def test_d10_admin_must_be_boolean(target: Target, admin):
     name = target.ledger.name(f"d10{type(admin).__name__}")
     answer = create(target, target.user_a, {"name": name, "admin": admin})
@@ -213,6 +226,7 @@ def test_d10_admin_must_be_boolean(target: Target, admin):
     )
 
 
+@pytest.mark.deviation("D10")
 def test_d10_page_must_be_an_integer(target: Target):
     answer = target.signed(target.user_a, "GET", "/api_keys/?page=1.0")
     expect(
@@ -225,6 +239,7 @@ def test_d10_page_must_be_an_integer(target: Target):
 
 
 @pytest.mark.control
+@pytest.mark.deviation("D11")
 def test_d11_jwt_with_non_string_sub_is_401(target: Target):
     """Needs a token signed with the server's secret: only the mock can mint one."""
     minted = target.client.post("/_mock/jwt", json={"user_id": target.user_a.user_id, "sub": 123})
@@ -236,6 +251,7 @@ def test_d11_jwt_with_non_string_sub_is_401(target: Target):
 
 
 # D12: production's catch-all route (behaviour §9) ---------------------------------
+@pytest.mark.deviation("D12")
 def test_d12_path_without_slash_redirects(target: Target):
     assert target.api_key_a is not None
     answer = target.with_key(target.api_key_a, "GET", "/api_keys?page=1")
@@ -255,6 +271,7 @@ def test_d12_path_without_slash_redirects(target: Target):
     ],
     ids=["head-list", "delete-list", "put-registry-signed", "patch-key"],
 )
+@pytest.mark.deviation("D12")
 def test_d12_method_the_path_lacks_is_405(target: Target, method: str, path: str, signed: bool):
     """HEAD and wrong methods are 405 by the contract; production's catch-all
     answers them (401/404 by its own credential rules)."""
@@ -269,6 +286,7 @@ def test_d12_method_the_path_lacks_is_405(target: Target, method: str, path: str
 
 
 @pytest.mark.parametrize("credentials", ["none", "api-key"])
+@pytest.mark.deviation("D12")
 def test_d12_unknown_path_is_404(target: Target, credentials: str):
     path = "/api_keys/chutes/extra"
     if credentials == "none":

@@ -23,6 +23,7 @@ that needs one, to stay fast.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -263,3 +264,6 @@ def test_url_mode_fails_naming_a_deviation_left_off(runs):
     assert run.report["failures"]
     assert all(f["deviations"] == ["D2"] for f in run.report["failures"]), run.output[-3000:]
     assert "[D2]" in run.output
+    # The registry value carries the password: no report shows it.
+    value = base64.b64encode(f":{URL_ENV['CHUTES_REGISTRY_PASSWORD']}".encode()).decode()
+    assert value not in run.output and value not in json.dumps(run.report)

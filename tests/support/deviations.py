@@ -124,6 +124,8 @@ class Recorder:
     observed: dict[str, Observation] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     active: bool = False  # a suite used the target: print the report
+    probed: set[str] = field(default_factory=set)  # deviations a probe ran for
+    unprobed: set[str] = field(default_factory=set)  # ... a probe was skipped for
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     # Learning and recognising --------------------------------------------------
@@ -178,8 +180,19 @@ class Recorder:
         return {failure.test for failure in self.failures}
 
     # The report ------------------------------------------------------------------
+    def probe_ran(self, names, ran: bool) -> None:
+        """A test marked `deviation(*names)` ran (or was skipped)."""
+        (self.probed if ran else self.unprobed).update(names)
+
+    def not_examined(self) -> list[str]:
+        """Listed, not observed, and every probe for it was skipped (e.g. it
+        needs the mock's control API): the run could not tell."""
+        skipped = self.unprobed - self.probed
+        return ordered((self.known - set(self.observed)) & skipped)
+
     def not_observed(self) -> list[str]:
-        return ordered(self.known - set(self.observed))
+        """Listed, examined, and not seen: fixed?"""
+        return ordered(self.known - set(self.observed) - set(self.not_examined()))
 
     def shown(self) -> list[str]:
         """Every deviation the run saw: observed, or tagging a failure."""
@@ -212,6 +225,12 @@ class Recorder:
         missing = self.not_observed()
         note = " (fixed? take them off the list)" if missing else ""
         lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
+        unexamined = self.not_examined()
+        if unexamined:
+            lines.append(
+                f"known deviations not examined (their probes were skipped): "
+                f"{', '.join(unexamined)}"
+            )
         return lines
 
     def as_json(self) -> dict:
@@ -221,6 +240,7 @@ class Recorder:
             "failures": [asdict(f) for f in self.failures],
             "observed": {name: asdict(self.observed[name]) for name in ordered(self.observed)},
             "not_observed": self.not_observed(),
+            "not_examined": self.not_examined(),
             "deviations": self.shown(),
         }
 
@@ -231,6 +251,7 @@ class Recorder:
             "chutes.new_failures": str(len(self.failures)),
             "chutes.known_observed": ",".join(ordered(self.observed)),
             "chutes.known_not_observed": ",".join(self.not_observed()),
+            "chutes.known_not_examined": ",".join(self.not_examined()),
         } | {f"chutes.observed.{n}": o.curl for n, o in self.observed.items()}
 
 

@@ -385,3 +385,15 @@ def test_the_report_has_three_parts_and_the_gate():
     assert Recorder(known=frozenset({"D2"}), strict=True).run_failed()
     recorder.fail("t", "GET /", "check", "reason")
     assert recorder.run_failed() and recorder.as_json()["failures"][0]["check"] == "check"
+
+
+def test_a_deviation_whose_probes_were_all_skipped_is_not_examined():
+    recorder = Recorder(known=frozenset({"D3", "D11"}), strict=True)
+    recorder.probe_ran(["D11"], ran=False)
+    recorder.probe_ran(["D3"], ran=False)
+    recorder.probe_ran(["D3"], ran=True)  # another D3 probe ran
+    assert recorder.not_examined() == ["D11"]
+    assert recorder.not_observed() == ["D3"]
+    assert "not examined (their probes were skipped): D11" in "\n".join(recorder.summary())
+    recorder.observe("D3", exchange(), test="t")
+    assert not recorder.run_failed()  # strict, but D11 could not be told
