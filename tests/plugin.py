@@ -28,7 +28,7 @@ from collections.abc import Generator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support import deviations, profiles
+from tests.support import deviations, profiles, secret
 from tests.support.breakages import BREAKAGES
 from tests.support.target import (
     MissingCredentials,
@@ -121,7 +121,7 @@ def build_target(config: pytest.Config) -> Target:
             raise pytest.UsageError(str(exc)) from None
         if target.api_key_a is None:
             created = target.create_key(target.user_a, "suite-admin")
-            target.api_key_a = created["secret_key"]
+            target.api_key_a = secret.api_key(created["secret_key"])
         return target
     quirks = parse_quirks(config.getoption("mock_quirks"))
     overrides = {}

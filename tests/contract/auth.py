@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import requests
 from substrateinterface import Keypair
 
+from tests.support.secret import Secret
 from tests.support.signing import hotkey_headers, purpose_for
 
 
@@ -51,10 +52,10 @@ class HotkeyAuth(requests.auth.AuthBase):
 class ApiKeyAuth(requests.auth.AuthBase):
     """`Authorization: Basic <api key>`, as the real client tells users to send it."""
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: Secret) -> None:
         self.api_key = api_key
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         strip_credentials(request)
-        request.headers["Authorization"] = f"Basic {self.api_key}"
+        request.headers["Authorization"] = f"Basic {self.api_key.reveal()}"
         return request

@@ -132,7 +132,7 @@ def contract_checks(state: RunState) -> list[Check]:
             ) from None
         password = state.target.registry_password
         if password is not None:
-            assert decoded == f":{password}".encode(), (
+            assert decoded == f":{password.reveal()}".encode(), (
                 "registry credentials are not base64(':' + registry password)"
             )
 

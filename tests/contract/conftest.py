@@ -1,8 +1,7 @@
-"""Fixtures of the contract suite, and scrubbing of its failure output."""
+"""Fixtures of the contract suite, and scrubbing of its failure output after
+Schemathesis rewrites it (tests/plugin.py scrubs every report before)."""
 
 from __future__ import annotations
-
-from collections.abc import Generator
 
 import pytest
 
@@ -36,18 +35,6 @@ def contract(target: Target) -> Contract:
         checks=contract_checks(state),
         recorder=target.recorder,
     )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Scrub secrets and signatures from failure output (terminal and JUnit)."""
-    test_report = yield
-    if test_report.failed and test_report.longrepr is not None:
-        test_report.longrepr = scrub(str(test_report.longrepr))
-        test_report.sections = [(k, scrub(v)) for k, v in test_report.sections]
-    return test_report
 
 
 @pytest.hookimpl(trylast=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support.ledger import BudgetExceeded
+from tests.support.secret import reveal
 from tests.support.target import Target
 
 CREATE = "POST /api_keys/"
@@ -72,7 +73,7 @@ class RunState:
     @classmethod
     def for_target(cls, target: Target) -> RunState:
         state = cls(target, caller_id=target.user_a.user_id)
-        ids = token_ids(target.api_key_a)
+        ids = token_ids(reveal(target.api_key_a))
         if ids:
             state.protected.add(ids[0])
             state.caller_id = state.caller_id or ids[1]

@@ -117,7 +117,7 @@ def test_secret_only_in_create_response(target: Target):
 @pytest.mark.parametrize("scheme", ["Basic", "Bearer", ""])
 def test_api_key_schemes(target: Target, scheme: str):
     assert target.api_key_a is not None
-    answer = target.with_key(target.api_key_a, "GET", "/api_keys/", scheme=scheme)
+    answer = target.with_key(target.api_key_a.reveal(), "GET", "/api_keys/", scheme=scheme)
     expect(answer, target, 200, what=f"admin key as `{scheme or 'bare'}`")
 
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from itertools import combinations
 from typing import Any
 
+from tests.support.secret import Secret, reveal
+
 # Detail strings, word for word (SEMANTICS §2-§4).
 NO_CREDENTIALS = "Can't find a user with that api key in our db :("
 INVALID_NONCE = "Invalid nonce!"
@@ -343,7 +345,7 @@ class Model:
     """What the server should hold for users A and B."""
 
     netuid: int = 64
-    registry_password: str | None = None
+    registry_password: Secret | str | None = None
     user_ids: dict[str, str | None] = field(default_factory=lambda: {"A": None, "B": None})
     registered: dict[str, bool | None] = field(default_factory=lambda: {"A": True, "B": None})
     keys: dict[str, Key] = field(default_factory=dict)  # every key seen, alive or deleted
@@ -473,7 +475,7 @@ class Model:
     def _registry(self, world: World) -> Expected:
         headers = {}
         if self.registry_password is not None:
-            encoded = base64.b64encode(f":{self.registry_password}".encode())
+            encoded = base64.b64encode(f":{reveal(self.registry_password)}".encode())
             shown = str(encoded) if "D2" in world else encoded.decode()
             headers["authorization"] = f"Basic {shown}"
         return Expected(200, {"authenticated": True}, headers)

@@ -37,6 +37,7 @@ from tests.property.model import (
     error,
     nonce_refusal,
 )
+from tests.support.secret import reveal
 from tests.support.signing import purpose_for
 from tests.support.target import Identity, Target
 
@@ -299,7 +300,8 @@ def test_signature_decides_over_an_api_key(
     judge: Judge, target: Target, revoked_key: str, data, key: str, scheme: str
 ) -> None:
     identity, req = data.draw(any_request(target))
-    token = {"revoked": revoked_key, "admin of A": target.api_key_a, "junk": "cpk_nothing"}[key]
+    tokens = {"revoked": revoked_key, "admin of A": reveal(target.api_key_a), "junk": "cpk_nothing"}
+    token = tokens[key]
     nonce = now(target)
     headers = {
         **headers_for(identity, nonce, sign(identity, nonce, req.purpose)),

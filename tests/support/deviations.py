@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 
 import pytest
 
+from tests.support import secret
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
 from tests.support.recognisers import Context, Recognition, recognise
@@ -130,8 +131,13 @@ class Recorder:
 
     # Learning and recognising --------------------------------------------------
     def saw(self, exchange: Exchange) -> None:
-        """Learn from an exchange (keys created, used, deleted)."""
+        """Learn from an exchange (keys created, used, deleted); a created
+        key's secret is masked in all output from now on."""
         self.journal.saw(exchange)
+        if exchange.method == "POST" and exchange.status == 200:
+            payload = exchange.json()
+            if isinstance(payload, dict) and isinstance(payload.get("secret_key"), str):
+                secret.api_key(payload["secret_key"])
 
     def context(self) -> Context:
         return Context(self.journal, self.users, self.registry_password)

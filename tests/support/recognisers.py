@@ -28,6 +28,7 @@ from tests.support import catch_all
 from tests.support.exchange import Exchange
 from tests.support.key_journal import D3_WINDOW, KeyJournal
 from tests.support.routing import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, key_id_in, operation
+from tests.support.secret import Secret, reveal
 
 INT64_MAX = 2**63 - 1
 DEFAULT_LIMIT = 25
@@ -51,7 +52,7 @@ class Context:
 
     keys: KeyJournal = field(default_factory=KeyJournal)
     users: frozenset[str] = frozenset()  # hotkeys known to be users
-    registry_password: str | None = None  # D2: the exact value, when known
+    registry_password: Secret | str | None = None  # D2: the exact value, when known
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def d2(exchange: Exchange, context: Context) -> Exchange | None:
     except (binascii.Error, ValueError):
         return None
     password = context.registry_password
-    if password is not None and decoded != f":{password}".encode():
+    if password is not None and decoded != f":{reveal(password)}".encode():
         return None
     if password is None and not decoded.startswith(b":"):
         return None

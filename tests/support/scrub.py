@@ -1,7 +1,9 @@
 """Keeping secrets out of reports: masks and scrubbed curl commands.
 
-Signatures, `Authorization` values, API keys and `secret_key` values never
-reach a report, pytest's output or JUnit XML in clear.
+Signatures, `Authorization` values, API keys, `secret_key` values and JWTs
+never reach a report, pytest's output or JUnit XML in clear. Besides these
+patterns, every value a `support.secret.Secret` holds (in each form it
+registered) is masked wherever it appears: the second line of defence.
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ _SCRUBBERS = [
     (re.compile(rf"(?i)(['\"]?{_HEADERS}['\"]?\s*[:=]\s*['\"]?)[^'\",\n]+"), rf"\1{MASK}"),
     (re.compile(r"\b(?:0x)?[0-9a-fA-F]{128}\b"), MASK),
     (re.compile(r"((?:Basic|Bearer)\s+(?:b')?)[A-Za-z0-9+/=._-]{8,}"), rf"\1{MASK}"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),  # JWTs
 ]
+_MIN_KNOWN = 4  # shorter values would mask ordinary words
+_known: set[str] = set()  # this process' secret values, in every form
+
+
+def register(*values: str) -> None:
+    """Mask these values wherever they appear from now on."""
+    _known.update(v for v in values if isinstance(v, str) and len(v) >= _MIN_KNOWN)
+
+
 _NOT_IN_CURL = {"content-length", "host", "accept-encoding", "connection", "user-agent"}
 
 
 def scrub(text: str) -> str:
-    """Mask API keys, secret_key values, signatures and Authorization values."""
+    """Mask the registered secrets, API keys, secret_key values, signatures,
+    JWTs and Authorization values."""
+    for value in sorted(_known, key=len, reverse=True):
+        text = text.replace(value, MASK)
     for pattern, replacement in _SCRUBBERS:
         text = pattern.sub(replacement, text)
     return text

@@ -21,6 +21,7 @@ import httpx
 from substrateinterface import Keypair
 
 from tests.support import exchange as exchanges
+from tests.support import secret
 from tests.support.deviations import Recorder
 from tests.support.ledger import KeyLedger, new_marker
 from tests.support.signing import hotkey_headers, purpose_for
@@ -48,9 +49,9 @@ class Identity:
 def keypair_from_env(environ: Mapping[str, str], prefix: str) -> Keypair | None:
     uri, seed = environ.get(f"{prefix}_URI"), environ.get(f"{prefix}_SEED")
     if uri:
-        return Keypair.create_from_uri(uri)
+        return Keypair.create_from_uri(secret.uri(uri).reveal())
     if seed:
-        return Keypair.create_from_seed(seed.removeprefix("0x"))
+        return Keypair.create_from_seed(secret.seed(seed).reveal().removeprefix("0x"))
     return None
 
 
@@ -65,8 +66,8 @@ class Target:
     ledger: KeyLedger
     app: Any = None  # the ASGI app when in-process
     has_control: bool = False
-    api_key_a: str | None = None
-    registry_password: str | None = None
+    api_key_a: secret.Secret | None = None  # an admin key of A
+    registry_password: secret.Secret | None = None
     netuid: int = 64
     recorder: Recorder | None = None  # known deviations and the report (session-wide)
 
@@ -230,8 +231,8 @@ def in_process_target(
         ledger=KeyLedger(new_marker(), max_keys),
         app=app,
         has_control=state.settings.control,
-        api_key_a=next(k.secret_key for k in alice.keys if k.admin),
-        registry_password=state.settings.registry_password,
+        api_key_a=secret.api_key(next(k.secret_key for k in alice.keys if k.admin)),
+        registry_password=secret.password(state.settings.registry_password),
         netuid=state.settings.netuid,
     )
 
@@ -267,6 +268,12 @@ def url_target(base_url: str, environ: Mapping[str, str], *, max_keys: int = 100
         user_a=Identity("A", user_a),
         user_b=Identity("B", user_b),
         ledger=KeyLedger(new_marker(), max_keys),
-        api_key_a=environ.get("CHUTES_API_KEY") or None,
-        registry_password=environ.get("CHUTES_REGISTRY_PASSWORD") or None,
+        api_key_a=secret.api_key(environ["CHUTES_API_KEY"])
+        if environ.get("CHUTES_API_KEY")
+        else None,
+        registry_password=(
+            secret.password(environ["CHUTES_REGISTRY_PASSWORD"])
+            if environ.get("CHUTES_REGISTRY_PASSWORD")
+            else None
+        ),
     )
