@@ -59,15 +59,16 @@ class Rule:
     section: str
     text: str
     check: Callable[[Target], None]
+    control: bool = False  # needs the mock's control API: in-process only
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, section: str, text: str):
+def rule(rule_id: str, section: str, text: str, *, control: bool = False):
     def register(check: Callable[[Target], None]) -> Callable[[Target], None]:
         assert rule_id not in RULES, rule_id
-        RULES[rule_id] = Rule(rule_id, section, text, check)
+        RULES[rule_id] = Rule(rule_id, section, text, check, control)
         return check
 
     return register
@@ -113,10 +114,12 @@ def _registry_redirect(target: Target) -> None:
         )
 
 
-@rule("routing-405", "§1", "a method the path lacks: 405 Method Not Allowed")
+@rule("routing-405", "§1", "a method the path lacks: 405 Method Not Allowed, signed or not")
 def _method_not_allowed(target: Target) -> None:
     answer = target.with_key(_admin_key(target), "DELETE", "/api_keys/")
     expect(answer, target, 405, "Method Not Allowed", what="rule routing-405")
+    answer = target.signed(target.user_a, "DELETE", "/api_keys/")
+    expect(answer, target, 405, "Method Not Allowed", what="rule routing-405 (signed)")
 
 
 @rule("routing-404", "§1", "a path that is none of the five: 404 Not Found")
@@ -578,7 +581,11 @@ def _registry_admin_key(target: Target) -> None:
 def _jwt_wrong_secret(target: Target) -> None:
     import jwt
 
-    user_id = target.user_a.user_id or UNKNOWN_ID
+    user_id = target.user_a.user_id
+    if user_id is None:  # by URL: A's id, from one of A's keys
+        listed = target.signed(target.user_a, "GET", "/api_keys/?limit=1")
+        items = expect(listed, target, 200, what="rule jwt-wrong-secret-401 (A's id)")["items"]
+        user_id = items[0]["user_id"] if items else UNKNOWN_ID
     token = jwt.encode(
         {"sub": user_id, "exp": int(target.now()) + 3600, "iat": int(target.now()), "salted": True},
         "not-the-secret-this-server-signs-with",
@@ -586,3 +593,56 @@ def _jwt_wrong_secret(target: Target) -> None:
     )
     answer = target.client.get("/api_keys/", headers={"Authorization": f"Bearer {token}"})
     expect(answer, target, 401, JWT_INVALID, what="rule jwt-wrong-secret-401")
+
+
+# §5 JWT with the server's secret: only the mock can mint such a token -----------------
+def _mint(target: Target, **claims) -> str:
+    body = {"user_id": target.user_a.user_id, **claims}
+    minted = target.client.post("/_mock/jwt", json=body)
+    assert minted.status_code == 200, minted.text
+    return minted.json()["token"]
+
+
+def _with_jwt(target: Target, token: str):
+    return target.client.get("/api_keys/", headers={"Authorization": f"Bearer {token}"})
+
+
+@rule(
+    "jwt-expiry-boundary", "§5", "exp == now: 401 Token expired.; exp == now + 1: 200", control=True
+)
+def _jwt_expiry(target: Target) -> None:
+    what = "rule jwt-expiry-boundary"
+    now = int(target.now())
+    target.client.put("/_mock/clock", json={"now": now}).raise_for_status()
+    try:
+        expect(
+            _with_jwt(target, _mint(target, ttl=0)),
+            target,
+            401,
+            "Token expired.",
+            what=f"{what} (exp == now)",
+        )
+        expect(
+            _with_jwt(target, _mint(target, ttl=1)), target, 200, what=f"{what} (exp == now + 1)"
+        )
+    finally:
+        target.client.put("/_mock/clock", json={"now": None})
+
+
+@rule(
+    "jwt-unknown-user-401",
+    "§5",
+    "a well-signed JWT naming no user: 401 Invalid token.",
+    control=True,
+)
+def _jwt_unknown_user(target: Target) -> None:
+    answer = _with_jwt(target, _mint(target, sub=UNKNOWN_ID))
+    expect(answer, target, 401, JWT_INVALID, what="rule jwt-unknown-user-401")
+
+
+@rule(
+    "jwt-non-string-sub-401", "§5", "a JWT whose sub is a number: 401 Invalid token.", control=True
+)
+def _jwt_sub_number(target: Target) -> None:
+    answer = _with_jwt(target, _mint(target, sub=123))
+    expect(answer, target, 401, JWT_INVALID, what="rule jwt-non-string-sub-401")

@@ -9,6 +9,10 @@ from tests.contract.rules import RULES, Rule
 from tests.support.target import Target
 
 
-@pytest.mark.parametrize("rule", list(RULES.values()), ids=list(RULES))
+@pytest.mark.parametrize(
+    "rule",
+    [pytest.param(r, marks=[pytest.mark.control] if r.control else []) for r in RULES.values()],
+    ids=list(RULES),
+)
 def test_rule(target: Target, rule: Rule) -> None:
     rule.check(target)
