@@ -4,6 +4,10 @@
 into a `Caller`, or raises `Unauthorized` with the contract's detail. The
 hotkey path checks, in order: nonce, signature encoding, signature, then the
 metagraph (registry) or the user.
+
+Its steps (`check_nonce`, `check_signature`, `jwt_user`, `api_key`) are also
+what production's catch-all route (quirk D12, `quirks.catch_all`) checks, in
+its own order.
 """
 
 from __future__ import annotations

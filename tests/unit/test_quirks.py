@@ -37,6 +37,7 @@ def test_production_is_all_twelve() -> None:
     assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 13))
     assert set(DEFECTS) == PRODUCTION
     assert parse_quirks("d3, D8") == {"D3", "D8"}
+    assert parse_quirks("D12") == {Quirk.D12}
     assert parse_quirks(None) == parse_quirks("none") == parse_quirks("") == frozenset()
 
 

@@ -45,12 +45,16 @@ class KeyCache:
     def evict(self, now: float) -> None:
         """Drop every entry whose window is over."""
         expiries, entries = self._expiries, self._entries
+        evicted = False
         while expiries and expiries[0][0] <= now:
             expires, api_key_id = heapq.heappop(expiries)
             entry = entries.get(api_key_id)
             if entry is not None and entry[1] == expires:
                 del entries[api_key_id]
+            evicted = True
+        if evicted and not entries:
+            self.clear()  # fresh containers: a dict keeps its peak size when emptied
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._expiries.clear()
+        self._entries = {}
+        self._expiries = []
