@@ -1,7 +1,8 @@
-"""The D12 recogniser and the mock's catch-all agree (behaviour §9): every
+"""The D8 and D12 recognisers and the mock agree (behaviour §7, §9): every
 request off the five operations that production's routing answers otherwise
 than the contract's is recognised as D12, over a matrix of paths, methods
-and credentials; on the five operations nothing is D12."""
+and credentials; on the five operations nothing is D12; and every non-admin
+key production lets through is D8."""
 
 from __future__ import annotations
 
@@ -68,3 +69,44 @@ def test_every_difference_off_the_five_operations_is_d12():
     assert differing > 100  # the matrix does reach the catch-all
     assert unrecognised == []
     assert misnamed == []
+
+
+SCOPES = [
+    ("chutes", None, None),
+    ("chutes", None, "read"),
+    ("chutes", "chutes", None),
+    ("chutes", "other", None),
+    ("chutes", None, "write"),
+    ("images", None, "delete"),
+]
+SCOPED_PATHS = ["/api_keys/chutes", "/api_keys/images", "/x/chutes", "/x/y/chutes", "/chutes"]
+SCOPED_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+
+
+def test_every_non_admin_key_let_through_is_d8():
+    """A non-admin key that production lets through (404 where the contract
+    refuses it) is recognised as D8, on the five operations and through the
+    catch-all; its other differences are the catch-all's (D12) alone."""
+    production = in_process_target(quirks=parse_quirks("production"))
+    contract = in_process_target()
+    recorder = Recorder()
+    production.attach(recorder)
+    wrong, let_through = [], 0
+    for number, scope in enumerate(SCOPES):
+        body = [dict(zip(("object_type", "object_id", "action"), scope, strict=True))]
+        keys = [
+            target.create_key(target.user_a, f"s{number}", admin=False, scopes=body)["secret_key"]
+            for target in (production, contract)
+        ]
+        for path, method in itertools.product(SCOPED_PATHS, SCOPED_METHODS):
+            theirs = production.with_key(keys[0], method, path)
+            ours = contract.with_key(keys[1], method, path)
+            if (theirs.status_code, theirs.content) == (ours.status_code, ours.content):
+                continue
+            shown = recorder.recognise(production.exchange(theirs)).deviations
+            passed = theirs.status_code == 404
+            let_through += passed
+            if (passed and "D8" not in shown) or not shown or not shown <= {"D8", "D12"}:
+                wrong.append(f"{scope} {method} {path}: {theirs.status_code} {sorted(shown)}")
+    assert let_through > 10
+    assert wrong == []
