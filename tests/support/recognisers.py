@@ -303,9 +303,9 @@ def d3(exchange: Exchange, context: Context) -> bool:
 
 
 def d8(exchange: Exchange, context: Context) -> bool:
-    """D8: a non-admin key whose scope matches the last path segment (as
-    object type and object id, with the method's action) passes
-    authentication, and the route answers 404."""
+    """D8: a non-admin key with a scope for the path's object (type: the last
+    segment; id: the second segment of `/a/b`; the method's action, see
+    `catch_all.scope_allows`) passes authentication, and the route answers 404."""
     facts = context.keys.facts(exchange.api_key)
     if facts is None or facts.admin is not False or exchange.status != 404:
         return False
