@@ -20,7 +20,6 @@ from tests.contract.checks import Check
 from tests.contract.safety import RunState
 from tests.support.deviations import Recorder
 from tests.support.exchange import Exchange, from_requests
-from tests.support.scrub import curl
 
 
 def as_response(answer: Exchange, like: Any) -> Response:
@@ -87,7 +86,7 @@ class Contract:
             titles = ", ".join(sorted({_title(f) for f in group.exceptions}))
             verdict = self.recorder.judge(exchange, test=test, what=titles)
             if not verdict.tolerated:
-                self.report(group, case, response, test, verdict.deviations)
+                self.report(group, case, exchange, test, verdict.deviations)
                 raise
         if verdict.contract is None:
             return  # the whole answer is a listed deviation: this example passes
@@ -95,29 +94,23 @@ class Contract:
         try:
             validate(as_response(verdict.contract, response))
         except schemathesis.errors.FailureGroup as group:
-            self.report(group, case, response, test, frozenset())
+            self.report(group, case, exchange, test, frozenset())
             raise
 
-    def report(self, group: BaseExceptionGroup, case: Any, response: Any, test: str, shown) -> None:
+    def report(
+        self, group: BaseExceptionGroup, case: Any, exchange: Exchange, test: str, shown
+    ) -> None:
         tags = set(shown) | self.state.inner_deviations
-        command = self.curl(case, response)
         for failure in group.exceptions:
             message = getattr(failure, "message", str(failure))
             self.recorder.fail(
                 test,
                 case.operation.label,
                 _title(failure),
-                f"{message}\n(status {getattr(response, 'status_code', '?')})",
-                command,
+                f"{message}\n(status {exchange.status})",
+                exchange,
                 tags,
             )
-
-    def curl(self, case: Any, response: Any) -> str:
-        """The request exactly as sent (signed headers included, then scrubbed)."""
-        sent = getattr(response, "request", None)
-        if sent is None:
-            return ""
-        return curl(sent.method or case.method, sent.url, dict(sent.headers), sent.body)
 
 
 def _title(failure: BaseException) -> str:
