@@ -52,7 +52,8 @@ def test_only_the_missing_user_is_named() -> None:
 def test_a_malformed_seed_is_refused_clearly() -> None:
     result = run_suite({"CHUTES_HOTKEY_URI": "//Alice", "CHUTES_HOTKEY2_SEED": "not-hex"})
     assert result.returncode == 4
-    assert "cannot make a hotkey from the environment" in result.stderr
+    assert "CHUTES_HOTKEY2_SEED (user B) does not parse: it must be 64 hex digits" in result.stderr
+    assert "not-hex" not in result.stdout + result.stderr
 
 
 def run_with(args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -56,7 +56,7 @@ def settle(
         f"{request.method} {request.url.path}",
         what,
         reason + f"\nbody: {response.text[:300]}",
-        exchange.curl(),
+        exchange,
         tags,
     )
     pytest.fail(scrub(reason), pytrace=False)

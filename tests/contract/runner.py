@@ -20,7 +20,6 @@ from tests.contract.checks import Check
 from tests.contract.safety import RunState
 from tests.support.deviations import Recorder
 from tests.support.exchange import Exchange, from_requests
-from tests.support.scrub import curl
 
 
 def as_response(answer: Exchange, like: Any) -> Response:
@@ -90,7 +89,7 @@ class Contract:
         if verdict.contract is None:  # the whole answer is the deviation, or none is shown
             if verdict.tolerated:
                 return  # a listed deviation: this example passes
-            self.report(failed, case, response, test, verdict.deviations)
+            self.report(failed, case, exchange, test, verdict.deviations)
             raise failed
         # A deviation that changed only a detail (D2, D5): check the contract's
         # answer; what still fails there is new, what passes was the deviation.
@@ -106,34 +105,28 @@ class Contract:
         if shown and not verdict.tolerated:
             self.state.inner_deviations = inner
             self.report(
-                BaseExceptionGroup("shown", shown), case, response, test, verdict.deviations
+                BaseExceptionGroup("shown", shown), case, exchange, test, verdict.deviations
             )
         if remaining is not None:
-            self.report(remaining, case, response, test, frozenset())
+            self.report(remaining, case, exchange, test, frozenset())
             raise remaining
         if not verdict.tolerated:
             raise failed
 
-    def report(self, group: BaseExceptionGroup, case: Any, response: Any, test: str, shown) -> None:
+    def report(
+        self, group: BaseExceptionGroup, case: Any, exchange: Exchange, test: str, shown
+    ) -> None:
         tags = set(shown) | self.state.inner_deviations
-        command = self.curl(case, response)
         for failure in group.exceptions:
             message = getattr(failure, "message", str(failure))
             self.recorder.fail(
                 test,
                 case.operation.label,
                 _title(failure),
-                f"{message}\n(status {getattr(response, 'status_code', '?')})",
-                command,
+                f"{message}\n(status {exchange.status})",
+                exchange,
                 tags,
             )
-
-    def curl(self, case: Any, response: Any) -> str:
-        """The request exactly as sent (signed headers included, then scrubbed)."""
-        sent = getattr(response, "request", None)
-        if sent is None:
-            return ""
-        return curl(sent.method or case.method, sent.url, dict(sent.headers), sent.body)
 
 
 def _title(failure: BaseException) -> str:

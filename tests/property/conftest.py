@@ -42,6 +42,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
         f"{failure.call.method} {failure.call.path}",
         "answer as the model predicts",
         str(failure),
-        exchange.curl() if exchange is not None else "",
+        exchange if exchange is not None else "",
         failure.deviations,
     )

@@ -45,6 +45,7 @@ from tests.support import secret
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
 from tests.support.recognisers import Context, Recognition, recognise
+from tests.support.repro import Reproducer
 from tests.support.scrub import scrub
 
 ALL = tuple(f"D{n}" for n in range(1, 13))
@@ -103,6 +104,7 @@ class Observation:
     test: str
     what: str
     curl: str
+    status: int | None = None  # the status the reproduction gets
 
 
 @dataclass
@@ -113,6 +115,7 @@ class Failure:
     reason: str
     curl: str = ""
     deviations: list[str] = field(default_factory=list)
+    status: int | None = None  # the status the reproduction gets
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Recorder:
     observed: dict[str, Observation] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     active: bool = False  # a suite used the target: print the report
+    reproducer: Reproducer | None = None  # turns exchanges into runnable commands
+    interrupted: bool = False  # Ctrl-C, SIGTERM or SIGHUP stopped the run
     probed: set[str] = field(default_factory=set)  # deviations a probe ran for
     unprobed: set[str] = field(default_factory=set)  # ... a probe was skipped for
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
@@ -162,8 +167,18 @@ class Recorder:
         """Record a listed deviation as observed (the first call reproduces it)."""
         if deviation not in self.observed:
             self.observed[deviation] = Observation(
-                deviation, test, scrub(what or str(exchange)), exchange.curl()
+                deviation,
+                test,
+                scrub(what or str(exchange)),
+                self.reproduce(exchange),
+                exchange.status,
             )
+
+    def reproduce(self, exchange: Exchange) -> str:
+        """A command that re-sends `exchange`'s request (see `support.repro`)."""
+        if self.reproducer is None:
+            return exchange.curl()
+        return self.reproducer.command(exchange)
 
     # Failures -------------------------------------------------------------------
     def fail(
@@ -172,17 +187,21 @@ class Recorder:
         operation: str,
         check: str,
         reason: str,
-        curl: str = "",
+        curl: str | Exchange = "",
         deviations=(),
     ) -> None:
-        """Record one failure (replays of the same one by Hypothesis are dropped)."""
+        """Record one failure (replays of the same one by Hypothesis are dropped);
+        `curl` is the exchange that failed (or a command already made)."""
         reason = scrub(reason.strip())
+        status = None
+        if isinstance(curl, Exchange):
+            status, curl = curl.status, self.reproduce(curl)
         tags = ordered(set(deviations))
         key = (test, operation, check, ",".join(tags))
         if key in self._seen:
             return
         self._seen.add(key)
-        self.failures.append(Failure(test, operation, check, reason, scrub(curl), tags))
+        self.failures.append(Failure(test, operation, check, reason, scrub(curl), tags, status))
 
     def recorded_tests(self) -> set[str]:
         return {failure.test for failure in self.failures}
@@ -214,7 +233,10 @@ class Recorder:
     def summary(self) -> list[str]:
         """The readable report, in its three parts."""
         listed = ", ".join(ordered(self.known)) or "none"
-        lines = [f"known deviations listed: {listed}" + (" (strict)" if self.strict else "")]
+        lines = []
+        if self.interrupted:
+            lines.append("run interrupted: the report covers the tests that finished")
+        lines.append(f"known deviations listed: {listed}" + (" (strict)" if self.strict else ""))
         lines.append(f"new failures: {len(self.failures)}")
         for number, failure in enumerate(self.failures, 1):
             tag = f" [{', '.join(failure.deviations)}]" if failure.deviations else ""
@@ -222,17 +244,20 @@ class Recorder:
             lines.append(f"   test: {failure.test}")
             lines += [f"   {line}" for line in failure.reason.splitlines()[:6]]
             if failure.curl:
-                lines.append(f"   reproduce: {failure.curl}")
+                got = f" (answered {failure.status})" if failure.status is not None else ""
+                lines.append(f"   reproduce{got}: {failure.curl}")
         names = ordered(self.observed)
         lines.append(f"known deviations observed: {', '.join(names) or 'none'}")
         for name in names:
             seen = self.observed[name]
             lines.append(f"   {name} {SUMMARIES[name]}")
             lines.append(f"      test: {seen.test}")
-            lines.append(f"      reproduce: {seen.curl}")
+            lines.append(f"      reproduce (answered {seen.status}): {seen.curl}")
         missing = self.not_observed()
         note = " (fixed? take them off the list)" if missing else ""
         lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
+        if self.reproducer is not None and self.reproducer.served_hint and self.failures:
+            lines.append(f"to reproduce: {self.reproducer.served_hint}")
         unexamined = self.not_examined()
         if unexamined:
             lines.append(
@@ -250,7 +275,40 @@ class Recorder:
             "not_observed": self.not_observed(),
             "not_examined": self.not_examined(),
             "deviations": self.shown(),
+            "interrupted": self.interrupted,
+            "reproduce_setup": self.reproducer.served_hint if self.reproducer else "",
         }
+
+    # Parallel runs (xdist) ------------------------------------------------------------
+    def state(self) -> dict:
+        """What a worker sends the controller for the merged report (plain data)."""
+        return {
+            "active": self.active,
+            "interrupted": self.interrupted,
+            "failures": [asdict(f) for f in self.failures],
+            "observed": {name: asdict(o) for name, o in self.observed.items()},
+            "probed": sorted(self.probed),
+            "unprobed": sorted(self.unprobed),
+        }
+
+    def merge(self, state: dict) -> None:
+        """Add a worker's `state()`: one report for the whole run."""
+        self.active |= bool(state.get("active"))
+        self.interrupted |= bool(state.get("interrupted"))
+        for failure in state.get("failures", []):
+            key = (failure["test"], failure["operation"], failure["check"])
+            key += (",".join(failure["deviations"]),)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.failures.append(Failure(**failure))
+        for name, seen in state.get("observed", {}).items():
+            self.observed.setdefault(name, Observation(**seen))
+        self.probed.update(state.get("probed", []))
+        self.unprobed.update(state.get("unprobed", []))
+
+    def forget_test(self, nodeid: str) -> None:
+        """Drop what a test recorded: it was interrupted, not failed."""
+        self.failures = [f for f in self.failures if not f.test.startswith(nodeid)]
 
     def junit_properties(self) -> dict[str, str]:
         """Suite-level JUnit properties: the three parts, names only."""

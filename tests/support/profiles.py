@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, Verbosity, settings
 
 RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
+NAMES = ("ci", "deep")
+
 # Examples per test: the suites scale their own settings from these.
 CI_EXAMPLES = 25
 DEEP_EXAMPLES = 250
@@ -36,6 +38,13 @@ def register() -> None:
         print_blob=True,
         verbosity=Verbosity.normal,
     )
+
+
+def unknown(name: str | None) -> str | None:
+    """A usage message when `name` is not a profile of the suites; else None."""
+    if not name or name in NAMES:
+        return None
+    return f"unknown Hypothesis profile {name!r}: the suites' profiles are {', '.join(NAMES)}"
 
 
 def examples(ci: int, deep: int) -> int:

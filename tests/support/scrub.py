@@ -17,18 +17,29 @@ _HEADERS = r"(?:x-chutes-signature|authorization)"
 _SCRUBBERS = [
     (re.compile(r"cpk_[A-Za-z0-9.]+"), MASK),
     (re.compile(r"""(["']?secret_key["']?\s*[:=]\s*["']?)[^"',}\s]*"""), rf"\1{MASK}"),
-    (re.compile(rf"(?i)(['\"]?{_HEADERS}['\"]?\s*[:=]\s*['\"]?)[^'\",\n]+"), rf"\1{MASK}"),
+    # (not a command that computes the value: `support.repro` writes `$(…)`)
+    (
+        re.compile(
+            rf"(?i)(['\"]?{_HEADERS}['\"]?\s*[:=])(?![\s'\"]*(?:[A-Za-z]+\s+)?\$)(\s*['\"]?)"
+            r"[^'\",\n]+"
+        ),
+        rf"\1\2{MASK}",
+    ),
     (re.compile(r"\b(?:0x)?[0-9a-fA-F]{128}\b"), MASK),
     (re.compile(r"((?:Basic|Bearer)\s+(?:b')?)[A-Za-z0-9+/=._-]{8,}"), rf"\1{MASK}"),
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),  # JWTs
 ]
 _MIN_KNOWN = 4  # shorter values would mask ordinary words
 _known: set[str] = set()  # this process' secret values, in every form
+_longest_first: list[str] = []
 
 
 def register(*values: str) -> None:
     """Mask these values wherever they appear from now on."""
-    _known.update(v for v in values if isinstance(v, str) and len(v) >= _MIN_KNOWN)
+    fresh = {v for v in values if isinstance(v, str) and len(v) >= _MIN_KNOWN} - _known
+    if fresh:
+        _known.update(fresh)
+        _longest_first[:] = sorted(_known, key=len, reverse=True)
 
 
 _NOT_IN_CURL = {"content-length", "host", "accept-encoding", "connection", "user-agent"}
@@ -37,11 +48,23 @@ _NOT_IN_CURL = {"content-length", "host", "accept-encoding", "connection", "user
 def scrub(text: str) -> str:
     """Mask the registered secrets, API keys, secret_key values, signatures,
     JWTs and Authorization values."""
-    for value in sorted(_known, key=len, reverse=True):
-        text = text.replace(value, MASK)
+    for value in _longest_first:
+        if value in text:
+            text = text.replace(value, MASK)
     for pattern, replacement in _SCRUBBERS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def scrub_data(value: Any) -> Any:
+    """`scrub` applied to every string in nested lists and dicts (e.g. a JSON report)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_data(v) for v in value]
+    return value
 
 
 def curl(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None) -> str:
