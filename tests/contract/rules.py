@@ -366,11 +366,11 @@ def _key_short(target: Target) -> None:
 
 @rule("key-non-admin-refused-everywhere", "§4", "a non-admin key is refused on all five")
 def _non_admin_everywhere(target: Target) -> None:
-    scoped = own_key(target, "na", admin=False, scopes=[])
+    scoped = own_key(target, "rna", admin=False, scopes=[])
     for method, path in FIVE:
         path = path.format(id=scoped["api_key_id"])
         body = (
-            _body({"name": target.ledger.name("na2"), "admin": True}) if method == "POST" else b""
+            _body({"name": target.ledger.name("rna2"), "admin": True}) if method == "POST" else b""
         )
         headers = {"Content-Type": "application/json"} if body else {}
         answer = target.with_key(scoped["secret_key"], method, path, content=body, headers=headers)
@@ -386,7 +386,7 @@ def _non_admin_everywhere(target: Target) -> None:
 
 @rule("create-name-24-ok", "§4", "a name of 24 characters is accepted")
 def _name_24(target: Target) -> None:
-    name = target.ledger.name("n" * 24)
+    name = target.ledger.name("r" + "n" * 24)
     answer = create(target, target.user_a, {"name": name, "admin": True})
     expect(answer, target, 200, what="rule create-name-24-ok")
 
@@ -401,27 +401,27 @@ def _name_25(target: Target) -> None:
 @rule("create-name-astral-400", "§4", "a character beyond U+FFFF: 400 bad name")
 def _name_astral(target: Target) -> None:
     answer = create(
-        target, target.user_a, {"name": target.ledger.name("k\U0001f511"), "admin": True}
+        target, target.user_a, {"name": target.ledger.name("rk\U0001f511"), "admin": True}
     )
     expect(answer, target, 400, BAD_NAME, what="rule create-name-astral-400")
 
 
 @rule("create-name-punctuation-ok", "§4", "$ . - space and U+0080..U+FFFF are allowed")
 def _name_punctuation(target: Target) -> None:
-    answer = create(target, target.user_a, {"name": target.ledger.name("$.- é"), "admin": True})
+    answer = create(target, target.user_a, {"name": target.ledger.name("r$.- é"), "admin": True})
     expect(answer, target, 200, what="rule create-name-punctuation-ok")
 
 
 @rule("create-bad-object-type-400", "§4", "a non-admin scope of another object type: 400")
 def _bad_object_type(target: Target) -> None:
-    body = {"name": target.ledger.name("ot"), "admin": False, "scopes": [{"object_type": "users"}]}
+    body = {"name": target.ledger.name("rot"), "admin": False, "scopes": [{"object_type": "users"}]}
     answer = create(target, target.user_a, body)
     expect(answer, target, 400, BAD_OBJECT_TYPE, what="rule create-bad-object-type-400")
 
 
 @rule("create-admin-drops-scopes", "§4", "an admin key's scopes are dropped")
 def _admin_drops_scopes(target: Target) -> None:
-    body = {"name": target.ledger.name("ad"), "admin": True, "scopes": [{"object_type": "chutes"}]}
+    body = {"name": target.ledger.name("rad"), "admin": True, "scopes": [{"object_type": "chutes"}]}
     answer = create(target, target.user_a, body)
     created = expect(answer, target, 200, what="rule create-admin-drops-scopes")
     if created.get("scopes") != []:
@@ -435,7 +435,7 @@ def _admin_drops_scopes(target: Target) -> None:
 
 @rule("create-duplicate-409", "§4", "a name the user already has: 409; another case: 200")
 def _duplicate(target: Target) -> None:
-    first = own_key(target, "dup")
+    first = own_key(target, "rdup")
     answer = create(target, target.user_a, {"name": first["name"], "admin": True})
     expect(answer, target, 409, DUPLICATE, what="rule create-duplicate-409")
     other_case = create(target, target.user_a, {"name": first["name"].upper(), "admin": True})
@@ -444,7 +444,7 @@ def _duplicate(target: Target) -> None:
 
 @rule("create-duplicate-other-user-200", "§4", "a name another user has is free")
 def _duplicate_other_user(target: Target) -> None:
-    first = own_key(target, "dupb")
+    first = own_key(target, "rdupb")
     answer = create(target, target.user_b, {"name": first["name"], "admin": True})
     expect(answer, target, 200, what="rule create-duplicate-other-user-200")
 
@@ -459,7 +459,7 @@ def _limit_zero(target: Target) -> None:
     what = "rule list-limit-0-means-25"
     total = _list(target, "?limit=1", what)["total"]
     for n in range(max(0, 26 - total)):
-        own_key(target, f"l0{n}")
+        own_key(target, f"rl0{n}")
     answer = target.signed(target.user_a, "GET", "/api_keys/?limit=0")
     body = expect(answer, target, 200, what=what)
     got = (len(body["items"]), body["limit"])
@@ -476,7 +476,7 @@ def _limit_zero(target: Target) -> None:
 def _pages(target: Target) -> None:
     what = "rule list-pages-partition"
     for n in range(3):
-        own_key(target, f"pg{n}")
+        own_key(target, f"rpg{n}")
     whole = _list(target, "?limit=10000", what)
     ids = [item["api_key_id"] for item in whole["items"]]
     paged: list[str] = []
@@ -507,7 +507,7 @@ def _past_end(target: Target) -> None:
 
 @rule("get-other-users-key-404", "§4", "another user's key: 404 with get's and delete's details")
 def _other_users_key(target: Target) -> None:
-    key_id = own_key(target, "iso")["api_key_id"]
+    key_id = own_key(target, "riso")["api_key_id"]
     what = "rule get-other-users-key-404"
     expect(
         target.signed(target.user_b, "GET", f"/api_keys/{key_id}"),
@@ -553,7 +553,7 @@ def _unknown_key(target: Target) -> None:
 @rule("delete-then-gone", "§4", "a deleted key: 200 deleted, then 404 and not listed")
 def _delete_then_gone(target: Target) -> None:
     what = "rule delete-then-gone"
-    key_id = own_key(target, "del")["api_key_id"]
+    key_id = own_key(target, "rdel")["api_key_id"]
     answer = target.delete_key(target.user_a, key_id)
     body = expect(answer, target, 200, what=what)
     if body != {"api_key_id": key_id, "deleted": True}:
