@@ -572,3 +572,14 @@ def nonce_refusal(nonce: str) -> Expected:
         return PRODUCTION_500 if crashes and "D6" in world else error(401, INVALID_NONCE)
 
     return with_variants(predict, ("D6",))
+
+
+def jwt_refusal(sub: Any) -> Expected:
+    """The refusal of a well-signed JWT whose `sub` names no user (§5). Production
+    crashes on a `sub` that is there but not a string (D11)."""
+
+    def predict(world: World) -> Expected:
+        crashes = sub is not None and not isinstance(sub, str)
+        return PRODUCTION_500 if crashes and "D11" in world else error(401, JWT_INVALID)
+
+    return with_variants(predict, ("D11",))
