@@ -188,7 +188,8 @@ def _run_until_keys(mock: S.Served, tmp_path: Path, name: str) -> subprocess.Pop
     before = mock.key_ids()
     env = S.suite_env(DEV_USERS)
     args = ("--base-url", mock.url, "tests/property/test_lifecycle.py", *ALL_LISTED)
-    run = S.start([*args, "--max-keys", "10000"], env, tmp_path / f"{name}.out")
+    longer = ("--max-keys", "10000", "--hypothesis-profile", "deep")
+    run = S.start([*args, *longer], env, tmp_path / f"{name}.out")
     deadline = time.monotonic() + 120
     while len(mock.key_ids() - before) < 3:
         assert run.poll() is None, (tmp_path / f"{name}.out").read_text()
