@@ -42,13 +42,14 @@ def settle(
     assert recorder is not None, "the target fixture attaches the recorder"
     exchange = target.exchange(response)
     verdict = recorder.judge(exchange, test=current_test(), what=what)
-    tags = verdict.deviations
-    if verdict.tolerated:
+    # A deviation that changed only a detail explains the failure only when
+    # the contract's answer passes the check.
+    explains = verdict.contract is None or (recheck is not None and recheck(verdict.contract))
+    if verdict.tolerated and explains:
         if verdict.contract is None:
             raise KnownDeviationSeen(what)
-        if recheck is not None and recheck(verdict.contract):
-            return verdict.contract
-        tags = frozenset()  # the deviation is there, but it is not what failed
+        return verdict.contract
+    tags = verdict.deviations if explains else frozenset()
     request = response.request
     recorder.fail(
         current_test(),

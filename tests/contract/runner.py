@@ -85,17 +85,33 @@ class Contract:
         except schemathesis.errors.FailureGroup as group:
             titles = ", ".join(sorted({_title(f) for f in group.exceptions}))
             verdict = self.recorder.judge(exchange, test=test, what=titles)
-            if not verdict.tolerated:
-                self.report(group, case, exchange, test, verdict.deviations)
-                raise
-        if verdict.contract is None:
-            return  # the whole answer is a listed deviation: this example passes
+            failed = group
+        if verdict.contract is None:  # the whole answer is the deviation, or none is shown
+            if verdict.tolerated:
+                return  # a listed deviation: this example passes
+            self.report(failed, case, exchange, test, verdict.deviations)
+            raise failed
+        # A deviation that changed only a detail (D2, D5): check the contract's
+        # answer; what still fails there is new, what passes was the deviation.
+        inner = set(self.state.inner_deviations)
         self.state.begin_checks(test)
         try:
             validate(as_response(verdict.contract, response))
-        except schemathesis.errors.FailureGroup as group:
-            self.report(group, case, exchange, test, frozenset())
-            raise
+            remaining: BaseExceptionGroup | None = None
+        except schemathesis.errors.FailureGroup as again:
+            remaining = again
+        still = {_title(f) for f in remaining.exceptions} if remaining is not None else set()
+        shown = [f for f in failed.exceptions if _title(f) not in still]
+        if shown and not verdict.tolerated:
+            self.state.inner_deviations = inner
+            self.report(
+                BaseExceptionGroup("shown", shown), case, exchange, test, verdict.deviations
+            )
+        if remaining is not None:
+            self.report(remaining, case, exchange, test, frozenset())
+            raise remaining
+        if not verdict.tolerated:
+            raise failed
 
     def report(
         self, group: BaseExceptionGroup, case: Any, exchange: Exchange, test: str, shown

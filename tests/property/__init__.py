@@ -10,6 +10,7 @@
     test_lifecycle.py            the state machine: two users, every answer predicted
     test_auth_mutations.py       a correct signature with one thing changed
     test_api_key_properties.py   token format, wrong secrets, revocation
+    test_jwt_properties.py       a JWT naming no user (needs the mock's control API)
     runs.py                      in-process runs on a mock with chosen defects and list
     test_teeth.py                the machine fails on D1/D3/D8/D9 and on broken mocks
     test_known_deviations.py     with the list, production passes; resembling bugs fail

@@ -88,19 +88,21 @@ class Judge:
             return expected
         codes, held, remark = self._explain(expected, answer)
         unlisted = codes - self.listed
-        if held is None or unlisted:
-            tag = f"[{names(codes)}] " if held is not None else ""
-            if held is not None:
-                remark = (
-                    f"production's known deviation {names(codes)} (behaviour §7), "
-                    f"not in --known-deviations: {names(unlisted)}"
-                )
-            message = tag + mismatch(call, expected, answer) + (f"\n  {remark}" if remark else "")
-            raise Deviates(message, call, answer, codes if held is not None else frozenset())
-        for code in sorted(codes, key=code_order):
+        if held is not None and not unlisted:
             if answer.exchange is not None:
-                self.recorder.observe(code, answer.exchange, test=current_test(), what=str(call))
-        return held
+                test = current_test()
+                for code in sorted(codes, key=code_order):
+                    self.recorder.observe(code, answer.exchange, test=test, what=str(call))
+            return held
+        message = mismatch(call, expected, answer)
+        if held is not None:  # a known deviation, not on the list: named
+            message = (
+                f"[{names(codes)}] {message}\n  production's known deviation {names(codes)} "
+                f"(behaviour §7), not in --known-deviations: {names(unlisted)}"
+            )
+        elif remark:
+            message += f"\n  {remark}"
+        raise Deviates(message, call, answer, codes if held is not None else frozenset())
 
     def _explain(
         self, expected: Expected, answer: Answer

@@ -306,7 +306,7 @@ class Key:
     secret: str | None = field(default=None, repr=False)  # None: there before the run
     alive: bool = True
     grants: tuple[Grant, ...] = ()  # the scopes asked for, with their actions (not shown)
-    first_use: float | None = None  # when its first accepted use was answered (D3)
+    cached_at: float | None = None  # latest start of production's cache entry for it (D3)
 
     @property
     def api_key_id(self) -> str:
@@ -322,8 +322,8 @@ class Key:
 
     def honoured(self, now: float) -> bool:
         """Production still accepts it at `now` (D3): deleted inside the window
-        that its first use, made while it was alive, opened."""
-        return self.alive or (self.first_use is not None and now < self.first_use + D3_WINDOW)
+        that a use, made while it was alive, opened."""
+        return self.alive or (self.cached_at is not None and now < self.cached_at + D3_WINDOW)
 
     def scoped_for(self, method: str, path: str) -> bool:
         """A scope lets production pass it on `path`, read as object type and id
@@ -532,10 +532,14 @@ class Model:
         passes = key.admin or ("D8" in world and key.scoped_for(method, path))
         return error(404, NO_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
 
-    def used(self, key: Key, answered_at: float) -> None:
-        """`key` was presented while alive: production caches it from its first use (D3)."""
-        if key.alive and key.first_use is None:
-            key.first_use = answered_at
+    def used(self, key: Key, sent_at: float, answered_at: float) -> None:
+        """`key` was presented while alive: production caches it for 60 s from its
+        first use, and again from the first use after that window has surely
+        ended (D3); the entry starts by the time the answer came."""
+        if not key.alive:
+            return
+        if key.cached_at is None or sent_at >= key.cached_at + D3_WINDOW:
+            key.cached_at = answered_at
 
 
 def nonce_refusal(nonce: str) -> Expected:
@@ -547,3 +551,14 @@ def nonce_refusal(nonce: str) -> Expected:
         return PRODUCTION_500 if crashes and "D6" in world else error(401, INVALID_NONCE)
 
     return with_variants(predict, ("D6",))
+
+
+def jwt_refusal(sub: Any) -> Expected:
+    """The refusal of a well-signed JWT whose `sub` names no user (§5). Production
+    crashes on a `sub` that is there but not a string (D11)."""
+
+    def predict(world: World) -> Expected:
+        crashes = sub is not None and not isinstance(sub, str)
+        return PRODUCTION_500 if crashes and "D11" in world else error(401, JWT_INVALID)
+
+    return with_variants(predict, ("D11",))

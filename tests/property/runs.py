@@ -17,7 +17,7 @@ from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from mock_server.quirks import parse_quirks
-from tests.property import test_api_key_properties, test_auth_mutations
+from tests.property import test_api_key_properties, test_auth_mutations, test_jwt_properties
 from tests.property.judge import Judge
 from tests.property.test_lifecycle import STEPS, machine_for
 from tests.support import profiles
@@ -93,7 +93,7 @@ FIXTURES: dict[str, Callable[[Target], Any]] = {
 }
 PROPERTIES = [
     test
-    for module in (test_auth_mutations, test_api_key_properties)
+    for module in (test_auth_mutations, test_api_key_properties, test_jwt_properties)
     for name, test in sorted(vars(module).items())
     if name.startswith("test_") and callable(test)
 ]

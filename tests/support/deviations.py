@@ -27,6 +27,8 @@ How a suite uses it (both suites, same calls):
   Hypothesis, which would count it as a failure).
 - otherwise: a failure. Record it with `rec.fail(..., deviations=verdict.deviations)`
   (empty: a new failure; else tagged `[Dn]`, shown but not listed) and fail.
+  Where `verdict.contract` is set (D2, D5), tag only what the contract's
+  answer would not have failed: the rest is new.
 
 `rec.recognise(exchange)` gives the recognition without recording anything
 (e.g. to name the deviation in a property failure). Build exchanges with
@@ -93,7 +95,7 @@ def ordered(names) -> list[str]:
 class Verdict:
     deviations: frozenset[str]  # every deviation the exchange shows
     tolerated: bool  # all of them are listed: observed, not a failure
-    contract: Exchange | None = None  # the contract's answer, when it can be rebuilt
+    contract: Exchange | None = None  # the contract's answer, when it can be rebuilt (D2, D5)
 
 
 @dataclass
@@ -159,7 +161,7 @@ class Recorder:
         if tolerated:
             for name in ordered(shown):
                 self.observe(name, exchange, test=test, what=what)
-        return Verdict(shown, tolerated, recognition.contract if tolerated else None)
+        return Verdict(shown, tolerated, recognition.contract)
 
     def observe(self, deviation: str, exchange: Exchange, *, test: str, what: str = "") -> None:
         """Record a listed deviation as observed (the first call reproduces it)."""

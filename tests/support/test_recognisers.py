@@ -12,7 +12,7 @@ from substrateinterface import Keypair
 from tests.support.deviations import ALL, Recorder, parse_known
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
-from tests.support.recognisers import Context, recognise
+from tests.support.recognisers import BAD_OBJECT_TYPE, Context, recognise
 from tests.support.signing import hotkey_headers
 
 ALICE = Keypair.create_from_uri("//Alice")
@@ -261,6 +261,12 @@ def test_create_deviations():
     assert shown(create({"name": "n", "admin": "yes"}, payload=key)) == {"D10"}
     assert shown(create({"name": "n", "admin": "yes"}, payload={**key, "admin": False})) == set()
     assert shown(create({"name": "n", "admin": "maybe"}, payload=key)) == set()
+    bad_type = {"detail": BAD_OBJECT_TYPE}
+    scoped = {"name": "n", "admin": "no", "scopes": [{"object_type": "x"}]}
+    assert shown(create(scoped, status=400, payload=bad_type)) == {"D10"}
+    assert shown(create({**scoped, "admin": False}, status=400, payload=bad_type)) == set()
+    nulls = {"name": "n", "admin": "no", "scopes": None}
+    assert shown(create(nulls, status=400, payload=bad_type)) == set()  # D4's crash, not this
     name = "x" * 24 + "\n"
     assert shown(create({"name": name, "admin": True}, payload={**key, "name": name})) == {"D9"}
     assert (
