@@ -353,7 +353,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     _CONFIG["config"] = config
     base_url = config.getoption("base_url")
-    if not base_url or _worker(config) is not None:
+    if _worker(config) is not None:
+        return
+    if not base_url:
+        quirks = config.getoption("mock_quirks") or "none"
+        _say(config, f"chutes: testing the mock in this process (quirks: {quirks})")
         return
     problems = [scrub(p) for p in preflight.problems(base_url, os.environ)]
     if problems:

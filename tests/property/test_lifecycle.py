@@ -37,6 +37,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.property import shared as this_run
 from tests.property import strategies as S
 from tests.property.calls import Answer, Call, assert_no_secret, send
 from tests.property.judge import Judge
@@ -80,6 +81,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
     nonce_offsets = S.nonce_edges if target.has_control else S.nonce_margins
     nonce_accepted = 600 if target.has_control else 591  # |offset| below this passes
     unsent: list[str] = []  # creates not sent for the key budget (reported after the run)
+    shared = not target.in_process  # other clients may use A and B: judge this run's keys
 
     class Lifecycle(RuleBasedStateMachine):
         keys = Bundle("keys")  # every key the run created
@@ -118,16 +120,37 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
 
         # Helpers --------------------------------------------------------------------
         def walk_pages(self, label: str, limit: int) -> list[dict[str, Any]]:
-            """The items of every page of `label`'s list, until an empty or the last page."""
+            """The items of every page of `label`'s list, until an empty or the last page.
+            On a shared target: this run's keys only, walked again while other
+            clients change the list under the walk (its `total` moves)."""
+            for _ in range(20 if shared else 1):
+                items, totals = self.walk_once(label, limit)
+                if len(set(totals)) <= 1:
+                    break
+                note(f"{label}'s list changed during the walk (other clients): walking again")
+            if shared:
+                items = [i for i in items if this_run.ours(i, self.model, ledger.marker)]
+            return items
+
+        def walk_once(self, label: str, limit: int) -> tuple[list[dict[str, Any]], list[int]]:
             items: list[dict[str, Any]] = []
+            totals: list[int] = []
             for page in range(1000):
                 call = Call(label, "GET", query(page, limit))
                 answer = send(target, call)
                 assert answer.status == 200, f"{call}\n  got {answer}"
                 items += answer.body["items"]
+                totals.append(answer.body["total"])
                 if not answer.body["items"] or len(items) >= answer.body["total"]:
-                    return items
+                    return items, totals
             raise AssertionError(f"{label}'s list does not end after 1000 pages")
+
+        def check_list(self, call: Call, who: str, expected: Expected, answer: Answer) -> Expected:
+            """Judge an answer; a list page, on a shared target, on this run's keys only."""
+            if shared:
+                answer = this_run.this_runs(answer, self.model, ledger.marker)
+                expected = this_run.rebase(expected, answer, self.model, who)
+            return check(call, expected, answer)
 
         def check_isolation(self) -> None:
             ids = {label: self.model.user_ids[label] for label in "AB"}
@@ -223,7 +246,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             answer = send(target, call, api_key=key.secret, scheme=scheme)
             assert answer.sent_at is not None and answer.received_at is not None
             expected = self.model.with_key(key, path, answer.sent_at, method)
-            held = check(call, expected, answer)
+            held = self.check_list(call, key.owner, expected, answer)
             self.model.used(key, answer.sent_at, answer.received_at)
             if method == "DELETE" and held.status == 200:
                 deleted = path.removeprefix("/api_keys/")
@@ -307,7 +330,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
         def list_keys(self, who, page, limit):
             call = Call(who, "GET", query(page, limit))
             answer = send(target, call)
-            check(call, self.model.list(who, page, limit), answer)
+            self.check_list(call, who, self.model.list(who, page, limit), answer)
             assert_no_secret(call, answer, self.secrets())
 
         @rule(who=S.WHO, page=S.loose_integers, limit=st.sampled_from([None, 0, 1, 25]))
@@ -417,7 +440,8 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             else:
                 expected = error(401, INVALID_NONCE)
             if not target.has_control:
-                check(call, expected, send(target, call, nonce=int(target.now()) + offset))
+                answer = send(target, call, nonce=int(target.now()) + offset)
+                self.check_list(call, who, expected, answer)
                 return
             clock = target.client.get("/_mock/clock").json()
             ahead = clock["now"] - time.time()  # how far time_passes moved a running clock

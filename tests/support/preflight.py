@@ -94,7 +94,8 @@ def _detail(response: httpx.Response) -> str:
         detail = response.json().get("detail")
     except (ValueError, AttributeError):
         detail = None
-    shown = json.dumps(detail)[:80] if detail is not None else "no JSON detail"
+    shown = json.dumps(detail) if detail is not None else "no JSON detail"
+    shown = shown if len(shown) <= 90 else shown[:89] + "…"
     return f"{response.status_code} {shown}"
 
 
@@ -138,13 +139,20 @@ def _check_target(
 ) -> list[str]:
     a, b = users["A"], users["B"]
     listing = probe.signed(a, "/api_keys/?limit=1")
+    if not _is_list(listing):
+        moved = _prefix_problem(probe, base, a)
+        if moved:
+            return [moved]
     if listing.status_code in (401, 403) and _has_detail(listing):
         found = [
             f"user A (hotkey {a.ss58_address}) is not a user of {base}: GET /api_keys/ answered "
             f"{_detail(listing)}; check CHUTES_HOTKEY_URI/_SEED"
         ]
     elif not _is_list(listing):
-        return [_prefix_problem(probe, base, a, listing)]
+        return [
+            f"{base} does not answer as the Chutes API (GET /api_keys/ answered "
+            f"{_detail(listing)}): check {_URL_SETTING}"
+        ]
     else:
         found = []
         registry = probe.signed(a, "/registry/auth")
@@ -185,27 +193,22 @@ def _owner(response: httpx.Response) -> str | None:
     return items[0].get("user_id") if items and isinstance(items[0], dict) else None
 
 
-def _prefix_problem(probe: _Probe, base: str, a: Keypair, listing: httpx.Response) -> str:
+def _prefix_problem(probe: _Probe, base: str, a: Keypair) -> str | None:
+    """The API answers at the host's root, not below the base's path: say so."""
     parts = urlsplit(base)
     prefix = parts.path.rstrip("/")
-    if prefix:
-        root = f"{parts.scheme}://{parts.netloc}"
-        try:
-            at_root = probe.client.get(
-                f"{root}/api_keys/?limit=1",
-                headers=hotkey_headers(a, int(time.time()), "api_keys"),
-            )
-        except httpx.HTTPError:
-            at_root = None
-        if at_root is not None and (_is_list(at_root) or _has_detail(at_root)):
-            return (
-                f"the API is not at {base} but at {root}: drop the path {prefix!r} from "
-                f"{_URL_SETTING}"
-            )
-    return (
-        f"{base} does not answer as the Chutes API (GET /api_keys/ answered "
-        f"{_detail(listing)}): check {_URL_SETTING}"
-    )
+    if not prefix:
+        return None
+    root = f"{parts.scheme}://{parts.netloc}"
+    try:
+        at_root = probe.client.get(
+            f"{root}/api_keys/?limit=1", headers=hotkey_headers(a, int(time.time()), "api_keys")
+        )
+    except httpx.HTTPError:
+        return None
+    if not (_is_list(at_root) or _has_detail(at_root)):
+        return None
+    return f"the API is not at {base} but at {root}: drop the path {prefix!r} from {_URL_SETTING}"
 
 
 def _api_key_problems(probe: _Probe, a: Keypair, token: str) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+import string
 from dataclasses import dataclass, field
 
 from substrateinterface import Keypair
@@ -64,7 +65,9 @@ class Reproducer:
         resign = signer is not None and _verifies(signer, headers, purpose)
         if resign:
             assert signer is not None
-            prelude = f"N={_nonce(headers['x-chutes-nonce'], exchange.sent_at)}; "
+            nonce = headers["x-chutes-nonce"]
+            # a literal nonce is signed as text; its header carries its bytes (below)
+            prelude = f"N={_relative(nonce, exchange.sent_at) or shlex.quote(nonce)}; "
         for name, value in headers.items():
             if name in _SIGNED and resign:
                 parts.append(_signed_header(name, value, signer, exchange, purpose))
@@ -73,7 +76,7 @@ class Reproducer:
             elif name == "authorization":
                 parts.append(self._authorization(value))
             else:
-                parts.append(shlex.join(["-H", f"{name}: {value}"]))
+                parts += ["-H", shell_bytes(f"{name}: {value}")]
         if exchange.body:
             data = exchange.body.decode("utf-8", "replace")
             parts.append(shlex.join(["--data-binary", data]))
@@ -116,11 +119,22 @@ def _verifies(signer: Signer, headers: dict[str, str], purpose: str) -> bool:
         return False
 
 
-def _nonce(nonce: str, sent_at: float | None) -> str:
-    """Now plus the original's offset from its sending time; else the literal nonce."""
-    if nonce.isdigit() and sent_at is not None and abs(int(nonce) - int(sent_at)) < _MAX_OFFSET:
+def _relative(nonce: str, sent_at: float | None) -> str | None:
+    """Now plus the original's offset from its sending time (None: keep it literal)."""
+    digits = nonce.isascii() and nonce.isdigit()
+    if digits and sent_at is not None and abs(int(nonce) - int(sent_at)) < _MAX_OFFSET:
         return f"$(( $(date +%s) + {int(nonce) - int(sent_at)} ))"
-    return shlex.quote(nonce)
+    return None
+
+
+def shell_bytes(text: str) -> str:
+    """`text` quoted for bash; a header value that is not ASCII as its exact
+    bytes (headers travel as Latin-1): $'\\xb2'."""
+    if text.isascii():
+        return shlex.quote(text)
+    raw = text.encode("latin-1", "replace")
+    plain = {ord(c) for c in string.ascii_letters + string.digits + " -_.:/=,;+"}
+    return "$'" + "".join(chr(b) if b in plain else f"\\x{b:02x}" for b in raw) + "'"
 
 
 def _signed_header(
@@ -130,6 +144,8 @@ def _signed_header(
     if name == "x-chutes-hotkey":
         return shlex.join(["-H", f"{name}: {value}"])
     if name == "x-chutes-nonce":
+        if not value.isascii():
+            return "-H " + shell_bytes(f"{name}: {value}")
         return f'-H "{name}: $N"'
     sign = (
         f'chutes-mock sign {signer.option} "${signer.variable}" --nonce "$N" '

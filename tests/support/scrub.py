@@ -15,6 +15,8 @@ from typing import Any
 MASK = "***"
 _HEADERS = r"(?:x-chutes-signature|authorization)"
 _SCRUBBERS = [
+    # before the header rule, which stops at a quote: Basic b'<base64>' (D2)
+    (re.compile(r"((?:Basic|Bearer)\s+(?:b')?)[A-Za-z0-9+/=._-]{8,}"), rf"\1{MASK}"),
     (re.compile(r"cpk_[A-Za-z0-9.]+"), MASK),
     (re.compile(r"""(["']?secret_key["']?\s*[:=]\s*["']?)[^"',}\s]*"""), rf"\1{MASK}"),
     # (not a command that computes the value: `support.repro` writes `$(…)`)
@@ -26,7 +28,6 @@ _SCRUBBERS = [
         rf"\1\2{MASK}",
     ),
     (re.compile(r"\b(?:0x)?[0-9a-fA-F]{128}\b"), MASK),
-    (re.compile(r"((?:Basic|Bearer)\s+(?:b')?)[A-Za-z0-9+/=._-]{8,}"), rf"\1{MASK}"),
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),  # JWTs
 ]
 _MIN_KNOWN = 4  # shorter values would mask ordinary words
