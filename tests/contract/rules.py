@@ -175,6 +175,20 @@ def _missing_field(target: Target) -> None:
         )
 
 
+@rule("extras-ignored", "§1", "query parameters, headers and body fields not named: ignored")
+def _extras_ignored(target: Target) -> None:
+    what = "rule extras-ignored"
+    client_headers = {"X-Chutes-UserID": target.user_a.user_id or UNKNOWN_ID}
+    answer = target.signed(
+        target.user_a, "GET", "/api_keys/?limit=2&page=0&name=x", headers=client_headers
+    )
+    expect(answer, target, 200, what=f"{what} (the real client's list: name=, X-Chutes-UserID)")
+    body = {"name": target.ledger.name("rex"), "admin": True, "colour": "blue"}
+    expect(
+        create(target, target.user_a, body), target, 200, what=f"{what} (a field it does not name)"
+    )
+
+
 # §2 authentication choice ---------------------------------------------------------
 @rule("auth-none-401", "§2", "no credentials: 401 with its detail")
 def _no_credentials(target: Target) -> None:

@@ -100,6 +100,13 @@ CAUGHT = [
         "validation-missing-field",
         ("'loc': ['body'],", "expected missing at ['body', 'name']"),
     ),
+    Caught("unknown_query_refused", "extras-ignored", ("status 422, expected 200",), "name="),
+    Caught(
+        "unknown_body_field_refused",
+        "extras-ignored",
+        ("status 422, expected 200",),
+        "(a field it does not name)",
+    ),
     # §2
     Caught(
         "no_credentials_detail_without_face",

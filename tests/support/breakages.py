@@ -220,6 +220,54 @@ def missing_field_loc_is_body(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def unknown_query_refused(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Query parameters checked with `extra="forbid"`: the real client's `name=` is a 422."""
+    from mock_server import pipeline
+
+    original = pipeline.validate_params
+
+    def validate(operation, query, path_params, **kwargs):
+        values, entries = original(operation, query, path_params, **kwargs)
+        known = {p.name for p in operation.parameters}
+        for name in sorted(set(query) - known):
+            entries.append(
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["query", name],
+                    "msg": "Extra inputs are not permitted",
+                    "input": query[name],
+                }
+            )
+        return values, entries
+
+    mp.setattr(pipeline, "validate_params", validate)
+    return {}
+
+
+def unknown_body_field_refused(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The create body checked with `extra="forbid"`: a field it does not name is a 422."""
+    from mock_server import pipeline
+
+    original = pipeline.validate_body
+
+    def validate(operation, body, **kwargs):
+        body, entries = original(operation, body, **kwargs)
+        if isinstance(body, dict):
+            for name in sorted(set(body) - {"admin", "name", "scopes"}):
+                entries.append(
+                    {
+                        "type": "extra_forbidden",
+                        "loc": ["body", name],
+                        "msg": "Extra inputs are not permitted",
+                        "input": body[name],
+                    }
+                )
+        return body, entries
+
+    mp.setattr(pipeline, "validate_body", validate)
+    return {}
+
+
 # §2 authentication choice ------------------------------------------------------------
 def no_credentials_detail_without_face(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The no-credentials detail lost its ' :(' (dropped characters)."""
@@ -803,6 +851,8 @@ BREAKAGES.update(
             bad_json_ignored,
             unparsable_page_is_zero,
             missing_field_loc_is_body,
+            unknown_query_refused,
+            unknown_body_field_refused,
             no_credentials_detail_without_face,
             authorization_before_hotkey,
             bearer_case_sensitive,
