@@ -453,6 +453,39 @@ def signed_request_replay_refused(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def any_purpose_accepted(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A signature for the registry accepted on any operation (purpose not compared)."""
+    from mock_server.auth import Authenticator
+
+    original = Authenticator.check_signature
+
+    def check(hotkey, signature, message):
+        try:
+            original(hotkey, signature, message)
+        except Exception:
+            original(hotkey, signature, message.rsplit(":", 1)[0] + ":registry")
+
+    mp.setattr(Authenticator, "check_signature", staticmethod(check))
+    return {}
+
+
+def create_signed_with_purpose(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A create's message built with the purpose `api_keys`, not the body's hash."""
+    from mock_server.auth import Authenticator
+
+    original = Authenticator._hotkey
+
+    def hotkey(self, operation, hotkey, signature, nonce, body):
+        if operation.purpose is None:
+            import dataclasses
+
+            operation = dataclasses.replace(operation, purpose="api_keys")
+        return original(self, operation, hotkey, signature, nonce, body)
+
+    mp.setattr(Authenticator, "_hotkey", hotkey)
+    return {}
+
+
 def registry_checks_subnet_only(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The metagraph check asks whether the subnet exists, not the hotkey on it."""
     from mock_server.store import Store
@@ -865,6 +898,8 @@ BREAKAGES.update(
             signature_lower_case_only,
             no_bytes_wrapper,
             signed_request_replay_refused,
+            any_purpose_accepted,
+            create_signed_with_purpose,
             registry_checks_subnet_only,
             registry_check_flipped,
             unknown_hotkey_detail_without_colon,
