@@ -78,3 +78,22 @@ def test_an_unknown_known_deviation_is_a_usage_error() -> None:
     assert by_env.returncode == 4 and "unknown deviation(s) PROD" in by_env.stderr
     listed = run_with(["tests/contract/test_deviations.py"], {"CHUTES_KNOWN_DEVIATIONS": "d2, D5"})
     assert listed.returncode == 0, listed.stdout + listed.stderr
+
+
+@pytest.mark.in_process
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hypothesis-profile", "nightly"], "unknown Hypothesis profile 'nightly': the suites' "),
+        (["--base-url", "http://127.0.0.1:9", "--mock-quirks", "D1"], "--mock-quirks changes"),
+        (["--base-url", "http://127.0.0.1:9", "--mock-breakage", "any_signature"], "--mock-"),
+        (["--sweep"], "--sweep deletes keys on a deployment: give --base-url"),
+    ],
+    ids=["unknown-profile", "url-with-quirks", "url-with-breakage", "sweep-without-url"],
+)
+def test_quiet_mistakes_are_usage_errors(args: list[str], message: str) -> None:
+    result = run_with(["tests/contract/test_deviations.py", *args], {})
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr

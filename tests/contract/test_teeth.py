@@ -257,7 +257,7 @@ def test_production_with_its_deviations_listed_passes(runs):
     assert list(run.report["observed"]) == DEVIATIONS, run.output[-3000:]
     assert run.report["not_observed"] == []
     for name, seen in run.report["observed"].items():
-        assert "curl " in seen["curl"], name  # a runnable reproduction
+        assert " curl " in f" {seen['curl']}" and "$CHUTES_BASE_URL" in seen["curl"], name
     assert "known deviations observed: " + ", ".join(DEVIATIONS) in run.output
     assert run.properties["chutes.known_observed"] == ",".join(DEVIATIONS)
     assert run.properties["chutes.new_failures"] == "0"

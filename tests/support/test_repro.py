@@ -1,0 +1,63 @@
+"""Reproductions: commands that re-send a request, with no secret in them."""
+
+from __future__ import annotations
+
+import hashlib
+
+from substrateinterface import Keypair
+
+from tests.support.exchange import Exchange
+from tests.support.repro import Reproducer, Signer
+from tests.support.signing import hotkey_headers
+
+ALICE = Keypair.create_from_uri("//Alice")
+KEY = "cpk_" + "1" * 32 + "." + "2" * 32 + "." + "a" * 32
+
+
+def exchange(headers: dict[str, str], path: str = "/api_keys/", body: bytes = b"") -> Exchange:
+    return Exchange(
+        method="POST" if body else "GET",
+        path=path,
+        query=(),
+        headers={k.lower(): v for k, v in headers.items()},
+        body=body,
+        status=500,
+        response_headers={},
+        content=b"",
+        url=f"http://deploy.example/api{path}",
+        sent_at=1000.0,
+    )
+
+
+def reproducer() -> Reproducer:
+    made = Reproducer("http://deploy.example/api")
+    made.signers[ALICE.ss58_address] = Signer(ALICE, "CHUTES_HOTKEY_SEED", "--seed-hex")
+    made.add_key(KEY, "CHUTES_API_KEY")
+    return made
+
+
+def test_a_signed_request_is_signed_afresh_from_the_variable() -> None:
+    headers = hotkey_headers(ALICE, 1003, "api_keys")
+    command = reproducer().command(exchange(headers))
+    assert command.startswith("N=$(( $(date +%s) + 3 )); curl ")
+    assert '--seed-hex "$CHUTES_HOTKEY_SEED" --nonce "$N" --purpose api_keys' in command
+    assert headers["X-Chutes-Signature"] not in command
+    assert command.endswith('"$CHUTES_BASE_URL"/api_keys/')
+
+
+def test_a_create_is_signed_over_its_body_hash() -> None:
+    body = b'{"name": "ckabcdef-x", "admin": true}'
+    headers = hotkey_headers(ALICE, 1000, None, body)
+    command = reproducer().command(exchange(headers, body=body))
+    assert f"--purpose {hashlib.sha256(body).hexdigest()} POST" in command
+    assert '--data-binary \'{"name": "ckabcdef-x", "admin": true}\'' in command
+
+
+def test_a_wrong_signature_is_masked_and_keys_are_variables() -> None:
+    headers = {**hotkey_headers(ALICE, 1000, "registry"), "Authorization": f"Basic {KEY}"}
+    command = reproducer().command(exchange(headers))  # purpose api_keys: not what was signed
+    assert "x-chutes-signature: ***" in command and "chutes-mock sign" not in command
+    assert '-H "authorization: Basic $CHUTES_API_KEY"' in command and KEY not in command
+    other = KEY.replace("1", "3")
+    command = reproducer().command(exchange({"Authorization": f"Bearer {other}"}))
+    assert "${CHUTES_KEY_33333333:?" in command and other not in command
