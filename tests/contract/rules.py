@@ -274,20 +274,22 @@ def _nonce_edge(target: Target, side: int) -> None:
         return
     clock = server_clock.estimate(target, f"clock{edge[0]}")
     for status in (401, 200):
-        # Nonce k - 600 (past) or k + 600 (future); sent just after or just before the
-        # target's clock reaches k, so that it is just outside or just inside the window.
+        # Nonce k - 600 (past) or k + 600 (future), handled just after or just before
+        # the target's clock reaches k: just outside or just inside the window.
         refused = status == 401
         whole = "after" if refused == (side < 0) else "before"
-        k, margin = server_clock.send_at(clock, whole)
-        nonce = k + side * 600
-        answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=nonce)
+
+        def send(k: int):
+            return target.signed(target.user_a, "GET", "/api_keys/", nonce=k + side * 600)
+
+        timed = server_clock.around_a_second(clock, whole, send)
         distance = "600 s to 600 s + " if refused else "600 s - "
         _expect_nonce(
             target,
-            answer,
+            timed.response,
             status,
             f"rule nonce-window-{edge} (nonce {distance}"
-            f"{margin:.3f} s {'old' if side < 0 else 'ahead'}; clock from "
+            f"{timed.margin:.3f} s {'old' if side < 0 else 'ahead'}; clock from "
             f"{clock.source}, Date alone: {clock.date_width:.2f} s wide)",
         )
 

@@ -8,10 +8,11 @@ By URL, two sources:
   read between the request leaving and the answer coming back. This narrows
   the estimate to about one round trip (a few milliseconds on loopback).
 
-`estimate` combines them into bounds on the target's clock at the moment a
-request is sent; `send_at` waits (at most about a second) until those bounds
-sit on the side of a whole second a check needs, and says how far from it
-they may be. In-process the mock's clock is read exactly.
+`estimate` combines them into bounds on the target's clock; `around_a_second`
+sends a request so that the target handles it just after or just before a
+whole second, and says how far from it it may have been (it repeats a
+"before" request whose answer came too late to be sure). In-process the
+mock's clock is read exactly.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from __future__ import annotations
 import email.utils
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.support.target import Target
 
@@ -30,19 +33,17 @@ STRICT = 0.002  # keeps an "inside" nonce strictly inside, past scheduling noise
 
 @dataclass(frozen=True)
 class ServerClock:
-    """Bounds on `target clock - local clock`, transit to the target included."""
+    """Bounds on `target clock - local clock`; `rtt`, a round trip seen."""
 
     low: float
     high: float
     source: str  # "exact", "created_at" or "Date"
     date_width: float  # how wide the Date header alone left it
+    rtt: float = 0.0
 
     @property
     def width(self) -> float:
         return self.high - self.low
-
-    def bounds(self, local: float) -> tuple[float, float]:
-        return local + self.low, local + self.high
 
 
 def _parse_time(value: str) -> float:
@@ -53,19 +54,23 @@ def _parse_time(value: str) -> float:
 
 
 def estimate(target: Target, key_suffix: str | None = "clock") -> ServerClock:
-    """Bounds from three `Date` headers, narrowed by one key's `created_at`."""
+    """Bounds from three `Date` headers, narrowed by one key's `created_at`.
+
+    A request sent at local `sent` and answered by local `back` was handled
+    when the target's clock read between `sent + low` and `back + high`."""
     if target.in_process:
         return ServerClock(0.0, 0.0, "exact", 0.0)
-    low, high = -math.inf, math.inf
+    low, high, rtt = -math.inf, math.inf, 0.0
     for _ in range(3):
         sent = time.time()
         answer = target.client.get("/api_keys/")
         back = time.time()
+        rtt = max(rtt, back - sent)
         date = answer.headers.get("date")
         if date:
             server = email.utils.parsedate_to_datetime(date).timestamp()
             low = max(low, server - back)
-            high = min(high, server + 1 + DATE_STALENESS - sent + (back - sent))
+            high = min(high, server + 1 + DATE_STALENESS - sent)
     date_width = high - low
     if key_suffix is not None:
         from tests.contract.probes import own_key
@@ -78,29 +83,47 @@ def estimate(target: Target, key_suffix: str | None = "clock") -> ServerClock:
         except (KeyError, ValueError):
             made = None
         if made is not None:
-            fine_low, fine_high = made - back, made - sent + (back - sent)
+            fine_low, fine_high = made - back, made - sent
             if fine_low >= low - 0.01 and fine_high <= high + 0.01:  # agrees with Date
-                return ServerClock(fine_low, fine_high, "created_at", date_width)
-    return ServerClock(low, high, "Date", date_width)
+                return ServerClock(fine_low, fine_high, "created_at", date_width, back - sent)
+    return ServerClock(low, high, "Date", date_width, rtt)
 
 
-def send_at(clock: ServerClock, whole: str) -> tuple[int, float]:
-    """Wait until the target's clock is just past (`whole="after"`) or just
-    before (`"before"`) a whole second k, and return (k, margin): the clock
-    is then in [k, k + margin] or [k - margin, k - STRICT]. Call right
-    before sending; waits at most about a second."""
+@dataclass(frozen=True)
+class Timed:
+    """A request timed around a whole second `k` of the target's clock; it was
+    handled between `k` and `k + margin` ("after") or `k - margin` and `k`
+    ("before")."""
+
+    response: Any
+    k: int
+    margin: float
+
+
+def around_a_second(clock: ServerClock, whole: str, send: Callable[[int], Any]) -> Timed:
+    """Call `send(k)` so that the target handles it just after (`whole="after"`)
+    or just before (`"before"`) its clock reaches a whole second k.
+
+    "after" holds by construction: nothing is handled before it is sent.
+    "before" is judged once the answer is back, and the call repeated (at
+    most 20 times, about a second each) until the answer came in time."""
     for _ in range(20):
-        low, high = clock.bounds(time.time())
+        now = time.time()
         if whole == "after":
-            k = math.ceil(low)
-            time.sleep(max(0.0, k - low))
-            low, high = clock.bounds(time.time())
-            if low >= k and high - k < 1:
-                return k, high - k
+            k = math.ceil(now + clock.low + STRICT)
+            time.sleep(max(0.0, k - (now + clock.low)))
+            sent = time.time()
+            response = send(k)
+            back = time.time()
+            if sent + clock.low > k:
+                return Timed(response, k, back + clock.high - k)
         else:
-            k = math.ceil(high + STRICT)
-            time.sleep(max(0.0, k - STRICT - high - 0.001))
-            low, high = clock.bounds(time.time())
-            if high <= k - STRICT and k - low < 1:
-                return k, k - low
+            lead = 2 * clock.rtt + 0.005  # the answer must come back before k
+            k = math.ceil(now + clock.high + lead + STRICT)
+            time.sleep(max(0.0, k - STRICT - lead - (now + clock.high)))
+            sent = time.time()
+            response = send(k)
+            back = time.time()
+            if back + clock.high <= k - STRICT:
+                return Timed(response, k, k - (sent + clock.low))
     raise RuntimeError("could not time a request around a whole second of the target's clock")
