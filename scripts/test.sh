@@ -90,3 +90,11 @@ start_mock "$BIN/chutes-mock" "$port" reports/serve.log --no-control --log-level
 CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
   "$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property \
   --base-url "http://127.0.0.1:$port" --max-keys 1000 --junitxml=reports/url-mode.xml
+
+# -- 5. the SDK side: the example client suite and the fixture from a wheel ---
+echo "== examples/: a client's own tests, with the chutes_mock fixture and the journal"
+bin_dir=$(cd "$BIN" && pwd)
+(cd examples && "$bin_dir/pytest" -q -p no:cacheprovider --junitxml=../reports/examples.xml)
+echo "== the chutes_mock fixture in a throwaway project that installs only the wheel"
+CHUTES_SLOW_TESTS=1 "$BIN/pytest" -q -p no:cacheprovider tests/packaging \
+  --junitxml=reports/wheel-fixture.xml

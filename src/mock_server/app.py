@@ -1,4 +1,5 @@
-"""`create_app(settings)`: wires the spec, the state, the routes and the errors."""
+"""`create_app(settings)`: wires the spec, the state, the routes, the journal
+and the errors."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from mock_server import control, routes, spec
 from mock_server.access_log import AccessLogMiddleware
 from mock_server.clock import Clock
 from mock_server.errors import ApiError, ProductionDefect
-from mock_server.pipeline import Endpoint
+from mock_server.journal import Journal, JournalMiddleware
+from mock_server.pipeline import Endpoint, Handler
 from mock_server.quirks import Quirk, catch_all
-from mock_server.responses import error_response, json_response, production_500
+from mock_server.responses import error_response, json_response, production_500, render_json
 from mock_server.settings import Settings
 from mock_server.state import MockState
 
@@ -30,10 +32,14 @@ def spec_operations(settings: Settings) -> list[spec.Operation]:
     return ops
 
 
-def build_routes(operations: list[spec.Operation], state: MockState) -> list[Route]:
+def build_routes(
+    operations: list[spec.Operation],
+    state: MockState,
+    extra_handlers: dict[str, Handler] | None = None,
+) -> list[Route]:
     """One route per spec path, over `state`; fails at start-up if spec and
     handlers differ."""
-    handlers = {**routes.HANDLERS, **control.HANDLERS}
+    handlers = {**routes.HANDLERS, **control.HANDLERS, **(extra_handlers or {})}
     by_path: dict[str, dict[str, spec.Operation]] = defaultdict(dict)
     for op in operations:
         if op.operation_id not in handlers:
@@ -65,15 +71,44 @@ async def _production_defect(request: Request, exc: Exception) -> Response:
     return production_500()
 
 
+def openapi_route(settings: Settings) -> Route:
+    """`GET /openapi.json`: the contract as JSON, as production serves its own."""
+    body = render_json(spec.load_document(settings.spec_path))
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    route = Route("/openapi.json", openapi_json, methods=["GET"])
+    route.methods = {"GET"}  # no implicit HEAD, as for the contract's routes
+    return route
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings()
     state = MockState.build(settings, clock)
-    app_routes = build_routes(spec_operations(settings), state)
+    operations = spec_operations(settings)
+    journal = Journal(
+        settings.journal_size,
+        query_names={
+            p.name
+            for op in operations
+            if op.document == "auth"
+            for p in op.parameters
+            if p.location == "query"
+        },
+    )
+    app_routes = [
+        *build_routes(operations, state, control.journal_handlers(journal)),
+        openapi_route(settings),
+    ]
     if Quirk.D12 in settings.quirks:  # production's routing and catch-all route
         app_routes = catch_all.production_routes(app_routes, state)
     app = Starlette(
         routes=app_routes,
-        middleware=[Middleware(AccessLogMiddleware)],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(JournalMiddleware, journal=journal, now=state.clock.now),
+        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
@@ -81,4 +116,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         },
     )
     app.state.mock = state
+    app.state.journal = journal
     return app

@@ -1,5 +1,9 @@
 """`chutes-mock`: serve the mock, sign a request, or write a client config.
 
+`serve` binds its port first, then prints the banner with the bound port
+(and writes `--credentials-file`), then serves: a busy port fails before
+any credential is shown.
+
 Settings come from flags, then `CHUTES_MOCK_*` environment variables, then
 defaults; this module is the only reader of the environment.
 """
@@ -7,7 +11,7 @@ defaults; this module is the only reader of the environment.
 from __future__ import annotations
 
 import argparse
-import hashlib
+import json
 import logging
 import os
 import random
@@ -17,12 +21,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from mock_server import hotkeys, jwt_tokens, spec
+from mock_server import __version__, hotkeys, signing, spec
 from mock_server.fixtures import FixtureError, load_fixture
+from mock_server.journal import DEFAULT_SIZE
 from mock_server.quirks import parse_quirks
 from mock_server.settings import DEFAULT_FIXTURES, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+MAX_JOURNAL_SIZE = 1_000_000
 
 
 def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -68,59 +74,90 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chutes-mock", description="A spec-driven mock of the Chutes authentication API."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"chutes-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve the mock (default: 127.0.0.1:8000)")
+    # Each help names the built-in default, never the environment's value (it may be a secret).
+    serve = commands.add_parser(
+        "serve",
+        help="serve the mock (default: 127.0.0.1:8000)",
+        description="Serve the mock. A flag wins over its CHUTES_MOCK_* variable, the variable"
+        " over the default.",
+    )
     serve.add_argument(
-        "--host", default=_env(environ, "HOST", "127.0.0.1"), help="env CHUTES_MOCK_HOST"
+        "--host",
+        default=_env(environ, "HOST", "127.0.0.1"),
+        help="address to bind (default: 127.0.0.1; env CHUTES_MOCK_HOST)",
     )
     serve.add_argument(
         "--port",
         type=_port,
         default=_env(environ, "PORT", "8000"),
-        help="env CHUTES_MOCK_PORT",
+        help="port; 0 picks a free one (default: 8000; env CHUTES_MOCK_PORT)",
     )
     serve.add_argument(
         "--fixtures",
         type=Path,
         default=_env(environ, "FIXTURES"),
-        help="YAML file of users, hotkeys, registrations and keys (default: alice and bob;"
-        " env CHUTES_MOCK_FIXTURES)",
+        help="YAML file of users, hotkeys, registrations and keys (default: the embedded alice"
+        " and bob; env CHUTES_MOCK_FIXTURES)",
     )
     serve.add_argument(
         "--netuid",
         type=_integer("CHUTES_MOCK_NETUID"),
         default=_env(environ, "NETUID", "64"),
-        help="env CHUTES_MOCK_NETUID",
+        help="subnet whose metagraph /registry/auth checks (default: 64; env CHUTES_MOCK_NETUID)",
     )
     serve.add_argument(
         "--registry-password",
         default=_env(environ, "REGISTRY_PASSWORD", "chutes-mock-registry"),
-        help="env CHUTES_MOCK_REGISTRY_PASSWORD",
+        help="password in the registry's Authorization header (default: chutes-mock-registry;"
+        " env CHUTES_MOCK_REGISTRY_PASSWORD)",
     )
     serve.add_argument(
         "--quirks",
         default=_env(environ, "QUIRKS"),
         help="'production' (all of D1-D12) or a list such as D3,D8: behave like production "
-        "where it has a known defect (env CHUTES_MOCK_QUIRKS)",
+        "where it has a known defect (default: none; env CHUTES_MOCK_QUIRKS)",
     )
     serve.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default=_env(environ, "LOG_LEVEL", "info"),
-        help="env CHUTES_MOCK_LOG_LEVEL",
+        help="default: info; env CHUTES_MOCK_LOG_LEVEL",
     )
-    serve.add_argument("--no-control", action="store_true", help="turn off the /_mock/ control API")
+    serve.add_argument(
+        "--no-control",
+        action="store_true",
+        help="turn off the /_mock/ control API (default: on)",
+    )
     serve.add_argument(
         "--control-token",
         default=_env(environ, "CONTROL_TOKEN"),
-        help="require X-Mock-Control-Token on every /_mock/ call (env CHUTES_MOCK_CONTROL_TOKEN)",
+        help="require X-Mock-Control-Token on every /_mock/ call (default: none;"
+        " env CHUTES_MOCK_CONTROL_TOKEN)",
     )
     serve.add_argument(
         "--seed",
         type=_integer("CHUTES_MOCK_SEED"),
         default=_env(environ, "SEED"),
-        help="seed ids and secrets, for reproducible runs (env CHUTES_MOCK_SEED)",
+        help="seed ids and secrets, for reproducible runs (default: random; env CHUTES_MOCK_SEED)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_integer("CHUTES_MOCK_JOURNAL_SIZE", 0, MAX_JOURNAL_SIZE),
+        default=_env(environ, "JOURNAL_SIZE", str(DEFAULT_SIZE)),
+        help=f"requests GET /_mock/requests keeps; 0 turns the journal off (default:"
+        f" {DEFAULT_SIZE}; env CHUTES_MOCK_JOURNAL_SIZE)",
+    )
+    serve.add_argument(
+        "--credentials-file",
+        type=Path,
+        default=_env(environ, "CREDENTIALS_FILE"),
+        metavar="PATH",
+        help="once the port is bound, write the URL and each user's key and JWT there as JSON,"
+        " readable by the owner only; removed on exit (default: none;"
+        " env CHUTES_MOCK_CREDENTIALS_FILE)",
     )
 
     sign = commands.add_parser("sign", help="print signed headers and a curl command")
@@ -151,6 +188,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     parser = build_parser(environ)
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if getattr(args, "log_level", "info") not in LOG_LEVELS:  # argparse checks flags only
         parser.error(
             f"CHUTES_MOCK_LOG_LEVEL: invalid choice: {args.log_level!r}"
@@ -168,13 +208,25 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if args.command == "serve":
             return serve(args)
         if args.command == "sign":
-            print(sign(args))
-            return 0
-        print(client_config(args), end="")
-        return 0
+            return emit(sign(args) + "\n")
+        return emit(client_config(args))
     except (FixtureError, ValueError) as exc:
         print(f"chutes-mock: error: {exc}", file=sys.stderr)
         return 2
+
+
+def emit(text: str) -> int:
+    """Write `text` to stdout; a reader that stops early (`| head -1`) is no
+    error: exit 0, without a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would flush again at exit and complain: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 0
 
 
 # serve ----------------------------------------------------------------------
@@ -194,6 +246,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         control=not args.no_control,
         control_token=args.control_token or None,
         seed=args.seed,
+        journal_size=args.journal_size,
     )
 
 
@@ -201,6 +254,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.server import bind_socket, credentials, socket_url
 
     settings = settings_from(args)
     refusal = settings.unsafe_exposure()
@@ -211,21 +265,50 @@ def serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings)
-    print(startup_banner(app.state.mock), flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    written = args.credentials_file
+    if written:  # a script waiting for the file must not read a previous run's
+        written.unlink(missing_ok=True)
+    # Bind first: a busy port fails here, before the banner shows live credentials.
+    try:
+        sock = bind_socket(settings.host, settings.port)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(
+            f"chutes-mock: error: cannot listen on {settings.host}:{settings.port}: {reason}",
+            file=sys.stderr,
+        )
+        return 1
+    with sock:
+        url = socket_url(sock)
+        print(startup_banner(app.state.mock, url), flush=True)
+        try:
+            if written:
+                write_private(written, credentials(app.state.mock, url))
+            config = uvicorn.Config(app, log_level=settings.log_level, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            if written:  # its keys and tokens die with this server
+                written.unlink(missing_ok=True)
     return 0
 
 
-def startup_banner(state) -> str:
+def write_private(path: Path, payload: dict) -> None:
+    """`payload` as JSON at `path`, readable by the owner only, in one step
+    (written beside it, then renamed: a reader never sees half a file)."""
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(payload, file, indent=2)
+        file.write("\n")
+    os.replace(partial, path)
+
+
+def startup_banner(state, url: str) -> str:
     """Who is there, with a key and a token each, ready to paste."""
+    from mock_server.server import user_credentials
+
     settings = state.settings
-    lines = [f"chutes-mock on http://{settings.host}:{settings.port}"]
+    lines = [f"chutes-mock on {url}"]
     if settings.quirks:
         lines.append(f"quirks: {', '.join(sorted(settings.quirks, key=lambda q: int(q[1:])))}")
     lines.append(
@@ -233,10 +316,8 @@ def startup_banner(state) -> str:
         + (" (X-Mock-Control-Token required)" if settings.control_token else "")
     )
     registered = set(state.store.metagraph().get(settings.netuid, []))
-    for user in state.fixture.users:
-        stored = state.store.user(user.user_id)
-        admin_key = next((k.secret_key for k in user.keys if k.admin), "-")
-        token = jwt_tokens.mint(stored, state.jwt_secret, state.clock.now(), 86400)
+    for fixture_user in state.fixture.users:
+        user = user_credentials(state, fixture_user.username)
         lines += [
             "",
             f"user      {user.username}",
@@ -244,46 +325,28 @@ def startup_banner(state) -> str:
             f"hotkey    {user.hotkey or '-'}"
             + (f"  (registered on netuid {settings.netuid})" if user.hotkey in registered else ""),
             f"dev URI   {user.uri or '-'}",
-            f"API key   {admin_key}",
-            f"JWT       {token}",
+            f"API key   {user.api_key or '-'}",
+            f"JWT       {user.jwt}",
         ]
     return "\n".join(lines)
 
 
 # sign -----------------------------------------------------------------------
-def operation_for(method: str, path: str) -> spec.Operation | None:
-    """The contract's operation for METHOD PATH (path templates matched)."""
+def sign(args: argparse.Namespace) -> str:
     from mock_server.settings import DEFAULT_SPEC
 
-    bare = path.split("?", 1)[0]
-    for op in spec.operations(spec.load_document(DEFAULT_SPEC), "auth"):
-        template = op.path.split("/")
-        parts = bare.split("/")
-        same_shape = op.method == method and len(template) == len(parts)
-        if same_shape and all(t.startswith("{") or t == p for t, p in zip(template, parts)):  # noqa: B905
-            return op
-    return None
-
-
-def sign(args: argparse.Namespace) -> str:
     method = args.method.upper()
     keypair = hotkeys.keypair_from(uri=args.uri, seed=args.seed_hex)
     nonce = args.nonce or str(int(time.time()))
     body = args.data.encode() if args.data is not None else b""
     purpose = args.purpose
-    if purpose is None and args.data is None:
-        op = operation_for(method, args.path)
-        if op is None:
-            raise ValueError(f"{method} {args.path} is not an operation of the contract")
-        purpose = op.purpose
     if purpose is None:
-        purpose = hashlib.sha256(body).hexdigest()
-    hotkey = keypair.ss58_address
-    headers = {
-        "X-Chutes-Hotkey": hotkey,
-        "X-Chutes-Nonce": nonce,
-        "X-Chutes-Signature": hotkeys.sign(keypair, f"{hotkey}:{nonce}:{purpose}"),
-    }
+        operations = spec.operations(spec.load_document(DEFAULT_SPEC), "auth")
+        if args.data is not None and signing.operation_for(operations, method, args.path) is None:
+            purpose = signing.body_purpose(body)  # a body outside the contract: sign its hash
+        else:
+            purpose = signing.contract_purpose(operations, method, args.path, body)
+    headers = signing.signature_headers(keypair, nonce, purpose)
     curl = ["curl", "-sS", "-X", method, args.base_url.rstrip("/") + args.path]
     for name, value in headers.items():
         curl += ["-H", f"{name}: {value}"]

@@ -9,6 +9,7 @@ from typing import Any
 from mock_server import hotkeys, jwt_tokens, keys, views
 from mock_server.clock import LATEST
 from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
+from mock_server.journal import Journal
 from mock_server.routes import Context, Result
 from mock_server.state import MockState
 
@@ -151,3 +152,22 @@ HANDLERS: dict[str, Callable[[Context], Result]] = {
     for name, handler in globals().items()
     if name.startswith("mock_") and callable(handler)
 }
+
+
+def journal_handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]:
+    """`GET` and `DELETE /_mock/requests`, over one journal."""
+
+    def list_requests(ctx: Context) -> Result:
+        entries = journal.entries(
+            method=ctx.params.get("method"),
+            path=ctx.params.get("path"),
+            status=ctx.params.get("status"),
+        )
+        return {"requests": [entry.as_dict() for entry in entries], "size": journal.size}, {}
+
+    def clear_requests(ctx: Context) -> Result:
+        cleared = len(journal)
+        journal.clear()
+        return {"cleared": cleared}, {}
+
+    return {"mock_list_requests": list_requests, "mock_clear_requests": clear_requests}

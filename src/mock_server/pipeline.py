@@ -173,13 +173,17 @@ class Endpoint:
         except ClientDisconnect:
             scope.setdefault("state", {})["disconnected"] = True
             return
-        body = decode_body(raw, headers.get("content-type")) if operation.has_body else None
+        # The control API reads JSON whatever the content type (curl -d sends a form's).
+        content_type = None if operation.document == "control" else headers.get("content-type")
+        body = decode_body(raw, content_type) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
         if operation.document == "control":
             caller = check_control_token(state, headers)
         else:
             caller = state.authenticator.authenticate(operation, headers, raw, path_params)
-        scope.setdefault("state", {})["auth_kind"] = caller.kind
+        scope_state = scope.setdefault("state", {})
+        scope_state["auth_kind"] = caller.kind
+        scope_state["caller"] = caller  # for the journal
         # 3. Validate query, path and body against the spec (422).
         params, entries = validate_params(
             operation, query_map(scope), path_params, lax=self.lax, skip_minimum=self.skip_minimum

@@ -35,6 +35,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     nonce_window: float = 600.0
     key_cache_seconds: float = 60.0
+    journal_size: int = 1000  # requests the journal keeps; 0 turns it off
 
     def __post_init__(self) -> None:
         # Names become `Quirk` constants; an unknown one raises ValueError here,

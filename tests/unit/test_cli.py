@@ -1,16 +1,28 @@
-"""`chutes-mock` (mock_server.cli.main): sign, client-config and serve's refusals.
-No test starts a server: uvicorn.run is replaced by a tripwire."""
+"""`chutes-mock` (mock_server.cli.main): sign, client-config, serve and the
+CLI's manners. No test but the last starts a server: uvicorn is replaced by
+a tripwire, or by a recorder of the sockets it would serve."""
 
 from __future__ import annotations
 
 import configparser
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
+from mock_server import __version__
 from mock_server.cli import main
 from tests.unit.harness import ALICE, BOB, NOW, Mock
+
+CLI = [sys.executable, "-m", "mock_server"]
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +31,19 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a test tried to start a server")
 
     monkeypatch.setattr(uvicorn, "run", tripwire)
+    monkeypatch.setattr(uvicorn.Server, "run", tripwire)
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[socket.socket, int]]:
+    """The sockets `serve` hands to uvicorn, with their ports (uvicorn returns at once)."""
+    sockets: list[tuple[socket.socket, int]] = []
+
+    def record(self, sockets_given=None) -> None:
+        sockets.extend((sock, sock.getsockname()[1]) for sock in sockets_given or [])
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: record(self, sockets))
+    return sockets
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -297,3 +322,147 @@ def test_client_config_user_id_is_the_one_the_server_gives(tmp_path: Path, capsy
         store = create_app(Settings(fixtures=path, seed=seed)).state.mock.store
         [carol] = [u for u in store.users() if u.username == "carol"]
         assert config["auth"]["user_id"] == carol.user_id
+
+
+# The CLI's manners ----------------------------------------------------------------
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"], environ={})
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"chutes-mock {__version__}\n"
+
+
+def test_no_arguments_shows_the_help(capsys) -> None:
+    code, out, err = run(capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("usage: chutes-mock")
+    assert all(command in out for command in ("serve", "sign", "client-config"))
+
+
+def test_serve_help_shows_every_default(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"], environ={"CHUTES_MOCK_CONTROL_TOKEN": "hidden-token-value"})
+    out = capsys.readouterr().out
+    for default in (
+        "default: 127.0.0.1",
+        "default: 8000",
+        "default: the embedded alice and bob",
+        "default: 64",
+        "default: chutes-mock-registry",
+        "default: none; env CHUTES_MOCK_QUIRKS",
+        "default: info",
+        "default: on",
+        "default: none; env CHUTES_MOCK_CONTROL_TOKEN",
+        "default: random",
+        "default: 1000",
+        "default: none; env CHUTES_MOCK_CREDENTIALS_FILE",
+    ):
+        assert default in " ".join(out.split()), default
+    assert "hidden-token-value" not in out  # the environment's value may be a secret
+
+
+def test_sign_into_a_closed_pipe_exits_quietly() -> None:
+    """Reading: `sign ... | head -1`; the reader is gone before the first
+    write, so the write always meets a broken pipe."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*CLI, "sign", "--uri", "//Alice", "GET", "/api_keys/"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
+# serve: bind first, then the banner --------------------------------------------------
+def test_a_busy_port_fails_before_the_banner(capsys, tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.json"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = run(
+            capsys, "serve", "--port", str(port), "--credentials-file", str(credentials)
+        )
+    assert (code, out) == (1, "")
+    assert not credentials.exists()
+    assert err.startswith(f"chutes-mock: error: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_port_zero_shows_the_bound_port(capsys, monkeypatch, tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text("a previous run's")
+    while_serving = []
+
+    def serving(self, sockets=None) -> None:
+        [sock] = sockets
+        mode = stat.S_IMODE(credentials.stat().st_mode)
+        while_serving.append((sock, sock.getsockname()[1], credentials.read_text(), mode))
+
+    monkeypatch.setattr(uvicorn.Server, "run", serving)
+    code, out, _ = run(capsys, "serve", "--port", "0", "--credentials-file", str(credentials))
+    assert code == 0
+    [(sock, port, text, mode)] = while_serving
+    url = f"http://127.0.0.1:{port}"
+    assert out.splitlines()[0] == f"chutes-mock on {url}"
+    assert port != 0
+    written = json.loads(text)
+    assert written["url"] == url
+    assert mode == 0o600
+    assert not credentials.exists()  # removed when the server stops
+    [alice, bob] = written["users"]
+    assert (alice["username"], alice["registered"], bob["registered"]) == ("alice", True, False)
+    assert alice["api_key"] in out and alice["api_key"].startswith("cpk_")
+    assert sock.fileno() == -1  # closed once uvicorn returned
+
+
+def test_journal_size_from_flag_and_variable(capsys, served, monkeypatch) -> None:
+    from mock_server import app as app_module
+
+    sizes = []
+    real = app_module.create_app
+    monkeypatch.setattr(
+        app_module,
+        "create_app",
+        lambda settings: sizes.append(settings.journal_size) or real(settings),
+    )
+    main(["serve", "--port", "0", "--journal-size", "5"], environ={})
+    main(["serve", "--port", "0"], environ={"CHUTES_MOCK_JOURNAL_SIZE": "7"})
+    main(["serve", "--port", "0"], environ={})
+    assert sizes == [5, 7, 1000]
+    with pytest.raises(SystemExit):
+        main(["serve"], environ={"CHUTES_MOCK_JOURNAL_SIZE": "-1"})
+    assert "CHUTES_MOCK_JOURNAL_SIZE" in capsys.readouterr().err
+
+
+def test_serve_for_real_writes_credentials_that_work(tmp_path: Path) -> None:
+    """Reading: a script starts the mock on a free port and reads the file,
+    without parsing the banner."""
+    credentials = tmp_path / "credentials.json"
+    command = [*CLI, "serve", "--port", "0", "--log-level", "warning"]
+    with subprocess.Popen(
+        [*command, "--credentials-file", str(credentials)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        try:
+            for _ in range(600):  # the file appears once the port is bound
+                if credentials.exists() or process.poll() is not None:
+                    break
+                time.sleep(0.05)
+            written = json.loads(credentials.read_text())
+            alice = written["users"][0]
+            response = httpx.get(
+                f"{written['url']}/api_keys/",
+                headers={"Authorization": f"Bearer {alice['jwt']}"},
+                timeout=30,
+            )
+            assert response.status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -100,10 +100,11 @@ def spec_operations(*names: str) -> set[tuple[str, str]]:
 
 
 def app_operations(app) -> set[tuple[str, str]]:
+    """The served operations; `/openapi.json` serves the contract itself."""
     return {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, Route)
+        if isinstance(route, Route) and route.path != "/openapi.json"
         for method in route.methods or ()
     }
 

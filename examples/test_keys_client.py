@@ -1,0 +1,74 @@
+"""The example client against the mock: the `chutes_mock` fixture gives a
+fresh mock per test (one server per session), and its journal shows what
+the client actually sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from keys_client import ApiError, KeysClient
+
+from mock_server import MockServer
+
+
+@pytest.fixture
+def alice(chutes_mock: MockServer) -> Iterator[KeysClient]:
+    """A client with alice's admin API key."""
+    client = KeysClient(chutes_mock.url, api_key=chutes_mock.user("alice").api_key)
+    yield client
+    client.close()
+
+
+def test_create_then_list(alice: KeysClient, chutes_mock: MockServer) -> None:
+    created = alice.create("laptop")
+    assert created["secret_key"].startswith("cpk_")
+    names = [key["name"] for key in alice.list()["items"]]
+    assert "laptop" in names
+    sent = [(r.method, r.path, r.auth_kind, r.status) for r in chutes_mock.requests()]
+    assert sent == [
+        ("POST", "/api_keys/", "api_key", 200),
+        ("GET", "/api_keys/", "api_key", 200),
+    ]
+
+
+def test_each_test_starts_from_the_seeded_state(alice: KeysClient, chutes_mock) -> None:
+    assert chutes_mock.requests() == []
+    assert "laptop" not in [key["name"] for key in alice.list()["items"]]
+
+
+def test_paging_goes_in_the_query_once(alice: KeysClient, chutes_mock: MockServer) -> None:
+    alice.list(page=1, limit=5)
+    [request] = chutes_mock.requests(path="/api_keys/")
+    assert request.query == {"page": "1", "limit": "5"}
+
+
+def test_hotkey_signing(chutes_mock: MockServer) -> None:
+    def alice_signs(method: str, path: str, body: bytes) -> dict[str, str]:
+        return chutes_mock.sign("alice", method, path, body)
+
+    client = KeysClient(chutes_mock.url, signer=alice_signs)
+    created = client.create("signed", admin=False)
+    assert client.get(created["api_key_id"])["name"] == "signed"
+    client.delete(created["api_key_id"])
+    assert {r.auth_kind for r in chutes_mock.requests()} == {"hotkey"}
+    client.close()
+
+
+def test_errors_carry_the_servers_detail(alice: KeysClient, chutes_mock: MockServer) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(ApiError) as raised:
+        alice.get(missing)
+    assert raised.value.status == 404
+    assert missing in raised.value.detail
+    assert [r.path for r in chutes_mock.requests(status=404)] == [f"/api_keys/{missing}"]
+
+
+def test_an_expired_token_is_refused(chutes_mock: MockServer) -> None:
+    client = KeysClient(chutes_mock.url, jwt=chutes_mock.user("alice").jwt)
+    assert client.list()["total"] >= 1
+    chutes_mock.advance_clock(2 * 86400)  # the fixture's JWTs last a day
+    with pytest.raises(ApiError) as raised:
+        client.list()
+    assert raised.value.status == 401
+    client.close()

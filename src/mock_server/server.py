@@ -1,0 +1,326 @@
+"""`MockServer`: the mock in a background thread, for a client's own tests.
+
+    with MockServer() as mock:                  # or mock.start() ... mock.stop()
+        alice = mock.user("alice")              # username, user_id, hotkey, api_key, jwt
+        httpx.get(f"{mock.url}/api_keys/", headers={"Authorization": f"Bearer {alice.jwt}"})
+        headers = mock.sign("alice", "GET", "/api_keys/")   # the three X-Chutes-* headers
+        mock.requests(path="/api_keys/")        # the journal
+        mock.reset(); mock.freeze_clock(1.8e9); mock.advance_clock(600)
+
+The socket is bound before uvicorn starts (to a free loopback port unless
+told otherwise), so the URL is known at once and a busy port fails before
+anything is printed; `chutes-mock serve` binds the same way. Calls that
+touch the mock's state run on the server's event loop, between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mock_server import hotkeys, jwt_tokens, signing, spec
+from mock_server.clock import LATEST
+from mock_server.journal import DEFAULT_SIZE, Journal, JournalEntry
+from mock_server.quirks import parse_quirks
+from mock_server.settings import DEFAULT_FIXTURES, Settings
+from mock_server.state import MockState
+
+T = TypeVar("T")
+JWT_TTL = 86400  # the banner's and `user()`'s tokens are valid for a day
+START_TIMEOUT = 30.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one); OSError
+    when the address is taken or cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class MockUser:
+    """A user of the mock with ready credentials (secrets hidden from repr)."""
+
+    username: str
+    user_id: str
+    hotkey: str | None
+    uri: str | None
+    api_key: str | None = field(repr=False)  # the user's first admin key, if any
+    jwt: str = field(repr=False)  # valid for a day from the mock's now
+
+
+def user_credentials(state: MockState, username: str) -> MockUser:
+    """`username`'s credentials: a fixture user's first admin key, and a
+    fresh JWT; a user added later has no key."""
+    fixture_user = next((u for u in state.fixture.users if u.username == username), None)
+    stored = next((u for u in state.store.users() if u.username == username), None)
+    if stored is None:
+        names = ", ".join(u.username for u in state.store.users()) or "none"
+        raise KeyError(f"no user {username!r} (users: {names})")
+    admin_key = None
+    if fixture_user is not None:
+        admin_key = next((k.secret_key for k in fixture_user.keys if k.admin), None)
+    return MockUser(
+        username=stored.username,
+        user_id=stored.user_id,
+        hotkey=stored.hotkey,
+        uri=fixture_user.uri if fixture_user else None,
+        api_key=admin_key,
+        jwt=jwt_tokens.mint(stored, state.jwt_secret, state.clock.now(), JWT_TTL),
+    )
+
+
+def credentials(state: MockState, url: str) -> dict[str, Any]:
+    """What `serve --credentials-file` writes: the URL and each fixture
+    user's credentials (as the banner shows them)."""
+    settings = state.settings
+    registered = set(state.store.metagraph().get(settings.netuid, []))
+    users = []
+    for fixture_user in state.fixture.users:
+        user = user_credentials(state, fixture_user.username)
+        users.append(
+            {
+                "username": user.username,
+                "user_id": user.user_id,
+                "hotkey": user.hotkey,
+                "registered": user.hotkey in registered,
+                "uri": user.uri,
+                "api_key": user.api_key,
+                "jwt": user.jwt,
+            }
+        )
+    return {
+        "url": url,
+        "netuid": settings.netuid,
+        "registry_password": settings.registry_password,
+        "control": settings.control,
+        "users": users,
+    }
+
+
+class MockServer:
+    """The mock on a free loopback port in a background thread.
+
+    A context manager; or `start()` and `stop()`. Stopping frees the port
+    and ends the thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        quirks: str | Iterable[str] | None = None,
+        fixtures: str | Path | None = None,
+        seed: int | None = None,
+        registry_password: str = "chutes-mock-registry",
+        netuid: int = 64,
+        journal_size: int = DEFAULT_SIZE,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+    ) -> None:
+        if quirks is not None and not isinstance(quirks, str):
+            quirks = ",".join(quirks)
+        self.settings = Settings(
+            host=host,
+            port=port,
+            fixtures=Path(fixtures) if fixtures is not None else DEFAULT_FIXTURES,
+            netuid=netuid,
+            registry_password=registry_password,
+            quirks=parse_quirks(quirks),
+            log_level=log_level,
+            seed=seed,
+            journal_size=journal_size,
+        )
+        self._app: Any = None
+        self._server: Any = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._failure: BaseException | None = None
+        self._url: str | None = None
+        self._operations: list[spec.Operation] = []
+
+    # Life cycle ------------------------------------------------------------
+    def start(self) -> MockServer:
+        """Build the mock, bind its port and serve; returns once it serves."""
+        import uvicorn
+
+        from mock_server.app import create_app
+
+        if self._thread is not None:
+            raise RuntimeError("this MockServer is already running")
+        self._app = create_app(self.settings)
+        self._operations = spec.operations(spec.load_document(self.settings.spec_path), "auth")
+        self._socket = bind_socket(self.settings.host, self.settings.port)
+        self._url = socket_url(self._socket)
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,
+            log_level=self.settings.log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._failure = None
+        self._thread = threading.Thread(target=self._serve, name="chutes-mock", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                failure = self._failure
+                self.stop()
+                raise RuntimeError(f"the mock did not start: {failure!r}") from failure
+            time.sleep(0.005)
+        return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._server.serve(sockets=[self._socket]))
+        except BaseException as exc:  # reported by start(); SystemExit included
+            self._failure = exc
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop serving, free the port and end the thread (idempotent)."""
+        if self._thread is None:
+            return
+        if self._server is not None:
+            self._server.should_exit = True
+        self._thread.join(timeout=START_TIMEOUT)
+        if self._socket is not None:
+            self._socket.close()
+        self._thread = self._server = self._socket = self._loop = None
+        self._url = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>`, no trailing slash."""
+        if self._url is None:
+            raise RuntimeError("the MockServer is not running: use it in `with` or call start()")
+        return self._url
+
+    @property
+    def state(self) -> MockState:
+        """The mock's state (read it through the methods below while it serves)."""
+        if self._app is None:
+            raise RuntimeError("the MockServer has not been started")
+        return self._app.state.mock
+
+    def _on_loop(self, func: Callable[[], T]) -> T:
+        """Run `func` on the server's event loop, between requests."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            raise RuntimeError("the MockServer is not running: use it in `with` or call start()")
+
+        async def call() -> T:
+            return func()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=START_TIMEOUT)
+
+    # Users and signing -------------------------------------------------------
+    def user(self, name: str) -> MockUser:
+        """A user by username, with an admin API key (fixture users) and a JWT."""
+        state = self.state
+        return self._on_loop(lambda: user_credentials(state, name))
+
+    def sign(
+        self,
+        username: str,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        nonce: int | str | None = None,
+    ) -> dict[str, str]:
+        """The three `X-Chutes-*` headers for exactly this request, signed by
+        `username`'s hotkey (a fixture user with a dev URI or a seed): the
+        purpose is the contract's, or the sha256 of `body` for
+        `POST /api_keys/`. The nonce defaults to the mock's clock."""
+        state = self.state
+        fixture_user = next((u for u in state.fixture.users if u.username == username), None)
+        if fixture_user is None or not (fixture_user.uri or fixture_user.seed):
+            raise ValueError(
+                f"cannot sign as {username!r}: only a fixture user with a 'uri' or 'seed' can sign"
+            )
+        keypair = hotkeys.keypair_from(uri=fixture_user.uri, seed=fixture_user.seed)
+        method = method.upper()
+        purpose = signing.contract_purpose(self._operations, method, path, body)
+        if nonce is None:
+            nonce = int(self._on_loop(state.clock.now))
+        return signing.signature_headers(keypair, nonce, purpose)
+
+    # Journal, reset and clock ------------------------------------------------
+    def requests(
+        self, method: str | None = None, path: str | None = None, status: int | None = None
+    ) -> list[JournalEntry]:
+        """The journal, oldest first, filtered as `GET /_mock/requests` does."""
+        journal = self._journal()
+        return self._on_loop(lambda: journal.entries(method=method, path=path, status=status))
+
+    def clear_requests(self) -> None:
+        """Empty the journal (as `DELETE /_mock/requests`)."""
+        self._on_loop(self._journal().clear)
+
+    def _journal(self) -> Journal:
+        if self._app is None:
+            raise RuntimeError("the MockServer has not been started")
+        return self._app.state.journal
+
+    def reset(self) -> None:
+        """Back to the seeded state (as `POST /_mock/reset`); the journal stays."""
+        self._on_loop(self.state.reset)
+
+    def freeze_clock(self, at: float | None) -> None:
+        """Freeze the mock's clock at `at` (Unix seconds); None: real time."""
+        if at is not None and not 0 <= at <= LATEST:
+            raise ValueError(f"the clock goes from 0 to {LATEST:.0f}, not {at}")
+        clock = self.state.clock
+        self._on_loop(lambda: clock.set(at))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the mock's clock by `seconds` (negative: back)."""
+        clock = self.state.clock
+
+        def advance() -> None:
+            if not 0 <= clock.now() + seconds <= LATEST:
+                raise ValueError(f"the clock goes from 0 to {LATEST:.0f}")
+            clock.advance(seconds)
+
+        self._on_loop(advance)
+
+    def now(self) -> float:
+        """The mock's clock."""
+        return self._on_loop(self.state.clock.now)
