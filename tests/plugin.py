@@ -36,6 +36,7 @@ import json
 import os
 import signal
 import threading
+import uuid
 from collections.abc import Generator
 from typing import Any
 
@@ -47,7 +48,7 @@ from tests.support.breakages import BREAKAGES
 from tests.support.ledger import KeyLedger, new_marker, run_id, share
 from tests.support.repro import Reproducer, Signer
 from tests.support.scrub import scrub, scrub_data
-from tests.support.sweep import sweep
+from tests.support.sweep import sweep, sweep_run
 from tests.support.target import (
     MissingCredentials,
     Target,
@@ -169,6 +170,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_LEFT_KEY] = []
     _stop_signals_interrupt(config)
+    if _worker(config) is None and getattr(config.option, "numprocesses", None):
+        # xdist: the run id its workers' markers derive from, known here too
+        config.option.testrunuid = config.option.testrunuid or uuid.uuid4().hex
 
 
 def _stop_signals_interrupt(config: pytest.Config) -> None:
@@ -443,6 +447,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if xml is not None and recorder.active:
         for name, value in recorder.junit_properties().items():
             xml.add_global_property(name, scrub(value))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """xdist controller of a URL run: once every worker is down, delete any key
+    of this run a worker did not (it was stopped by a signal, or crashed)."""
+    base_url, uid = config.getoption("base_url"), getattr(config.option, "testrunuid", None)
+    if not base_url or not uid or _worker(config) is not None or config.getoption("sweep"):
+        return
+    if not config.stash.get(_LEFT_KEY, None) and not deviations.recorder(config).interrupted:
+        return  # no worker started a target
+    target = url_target(base_url, os.environ)
+    target.ledger = KeyLedger("run", 0)
+    ignored = {n: signal.signal(n, signal.SIG_IGN) for n in _STOP_SIGNALS}
+    try:
+        sweep_run(target, "ck" + run_id(uid)[:5], lambda line: print(scrub(f"chutes: {line}")))
+    except Exception as exc:  # the run is over; say what is left to do
+        print(f"chutes: could not delete this run's keys ({type(exc).__name__}): run --sweep")
+    finally:
+        target.client.close()
+        for number, previous in ignored.items():
+            signal.signal(number, previous)
 
 
 def _junit_key() -> Any:

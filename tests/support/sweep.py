@@ -36,6 +36,20 @@ def _keys(target: Target, identity: Identity) -> list[dict]:
     return items
 
 
+def sweep_run(target: Target, prefix: str, say: Callable[[str], None]) -> int:
+    """Delete the keys of one run (names starting `prefix`, any age): what
+    its workers left when the run was stopped."""
+    deleted = 0
+    for identity in (target.user_a, target.user_b):
+        for item in _keys(target, identity):
+            if str(item.get("name", "")).startswith(prefix):
+                target.ledger.record(item["api_key_id"], identity.label)
+                status = target.delete_key(identity, item["api_key_id"]).status_code
+                say(f"deleted {item['api_key_id']} {item.get('name')!r} of user {identity.label}")
+                deleted += status == 200
+    return deleted
+
+
 def sweep(target: Target, age_minutes: float, say: Callable[[str], None]) -> int:
     """Delete marked keys older than `age_minutes`; say each; the number deleted."""
     now = datetime.now(UTC)
