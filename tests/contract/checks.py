@@ -13,11 +13,46 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
 
 Check = Callable[[Any, Any, Any], None]
 REFUSED = "Invalid token or user not found"
+BAD_NAME = (
+    "Invalid request: API key name should start with alphanumeric character and contain "
+    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
+)
+BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
+DUPLICATE = "An API key already exists with this name"
+_NAME = re.compile(r"[\w$.\-\s\u0080-\uffff]{1,24}")
+OBJECT_TYPES = ("images", "chutes", "invocations")
+# The details an error status may carry, per operation (behaviour §1–§5).
+_ANY_401 = [
+    re.escape("Can't find a user with that api key in our db :("),
+    re.escape("Invalid nonce!"),
+    r"Invalid signature: .*, with error: .+",
+    r"Invalid request signature for hotkey \S*\. Message: .*",
+    re.escape("Missing or invalid authorization header(s)"),
+    re.escape(REFUSED),
+    re.escape("Invalid token."),
+    re.escape("Token expired."),
+]
+_DETAILS: dict[tuple[str, int], list[str]] = {
+    (REGISTRY, 401): [*_ANY_401, r"Hotkey is not registered on netuid \d+"],
+    **{
+        (label, 401): [*_ANY_401, r"Could not find user with hotkey: \S*"]
+        for label in (LIST, CREATE, GET_KEY, DELETE_KEY)
+    },
+    (CREATE, 400): [
+        re.escape(BAD_NAME),
+        re.escape(BAD_OBJECT_TYPE),
+        re.escape("There was an error parsing the body"),
+    ],
+    (CREATE, 409): [re.escape(DUPLICATE)],
+    (GET_KEY, 404): [r"API key with id (?P<id>.*) not found or doesn't belong to you"],
+    (DELETE_KEY, 404): [re.escape("API key not found, or does not belong to you")],
+}
 _TOKEN = re.compile(r"cpk_[a-f0-9]{32}\.[a-f0-9]{32}\.[a-zA-Z0-9]{32}")
 DEFAULT_LIMIT = 25
 
@@ -174,7 +209,62 @@ def contract_checks(state: RunState) -> list[Check]:
             f"{json.dumps(_json(answer))[:200] if _json(answer) is not None else answer.text[:200]}"
         )
 
+    def details_are_the_contracts(ctx: Any, response: Any, case: Any) -> None:
+        """An error's `detail` is one the contract gives for that operation and
+        status, word for word (a 404 of get_key names the id asked for)."""
+        label, status = case.operation.label, response.status_code
+        patterns = _DETAILS.get((label, status))
+        payload = _json(response)
+        if patterns is None or not isinstance(payload, dict):
+            return
+        detail = payload.get("detail")
+        for pattern in patterns:
+            match = re.fullmatch(pattern, detail, re.S) if isinstance(detail, str) else None
+            if match is None:
+                continue
+            asked = (case.path_parameters or {}).get("api_key_id")
+            if "id" in match.groupdict() and asked is not None:
+                # The server names the id it routed: percent-decoded, or as sent.
+                assert match["id"] in (str(asked), unquote(str(asked))), (
+                    f"{label} answered {status} naming id {match['id']!r}, asked for {asked!r}"
+                )
+            return
+        raise AssertionError(
+            f"{label} answered {status} with detail {json.dumps(detail)[:300]}, "
+            "not one the contract gives for it (behaviour §1–§5)"
+        )
+
+    def create_follows_the_rules(ctx: Any, response: Any, case: Any) -> None:
+        """A well-typed create body gets the status its rules fix: a name outside
+        the rule 400, a non-admin scope of another object type 400, else 200
+        (the suite's generated names are never taken, so never 409)."""
+        if case.operation.label != CREATE or response.status_code not in (200, 400, 409):
+            return
+        body = case.body
+        if not isinstance(body, dict) or not isinstance(body.get("admin"), bool):
+            return
+        name, scopes = body.get("name"), body.get("scopes", [])
+        if not isinstance(name, str) or not (scopes is None or isinstance(scopes, list)):
+            return
+        if not all(
+            isinstance(s, dict) and isinstance(s.get("object_type"), str) for s in scopes or []
+        ):
+            return
+        if not _NAME.fullmatch(name):
+            wanted, detail = 400, BAD_NAME
+        elif not body["admin"] and any(s["object_type"] not in OBJECT_TYPES for s in scopes or []):
+            wanted, detail = 400, BAD_OBJECT_TYPE
+        else:
+            wanted, detail = 200, None
+        got = (_json(response) or {}).get("detail") if response.status_code != 200 else None
+        assert (response.status_code, got) == (wanted, detail), (
+            f"create answered {response.status_code} {json.dumps(got)[:200]}, "
+            f"expected {wanted}" + (f" {json.dumps(detail)}" if detail else "")
+        )
+
     return [
+        details_are_the_contracts,
+        create_follows_the_rules,
         secret_only_in_create,
         keys_belong_to_caller,
         page_within_limit,

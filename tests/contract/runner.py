@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from schemathesis.core.transport import Response
@@ -49,7 +50,12 @@ class Contract:
     def run(self, case: Any, auth: requests.auth.AuthBase, test: str) -> None:
         """Rewrite `case` for safety, send it, record it, validate it."""
         if not self.state.prepare(case):
-            return  # the key budget is spent: this case would create one more
+            # The key budget is spent: this case would create one more. Not sent,
+            # so not passed either: the test is reported as skipped, saying why.
+            pytest.skip(
+                f"key budget spent (--max-keys {self.state.target.ledger.max_keys}): "
+                f"{case.operation.label} cases that would create a key were not sent"
+            )
         response, exchange = self.send(case, lambda: case.call(auth=auth))
         self.state.observe(case, response)
 

@@ -84,8 +84,8 @@ class RunState:
         """Rewrite `case` in place (by reassignment, so Schemathesis revalidates
         it); False when it must not be sent (the key budget is spent).
 
-        `unique` (stateful runs): every created name is new and foreign ids
-        become unknown ones, so a replayed scenario meets the same answers."""
+        `unique` (stateful runs): foreign ids become unknown ones, so a
+        replayed scenario meets the same answers. Created names are always new."""
         label = case.operation.label
         if label == CREATE:
             return self._prepare_create(case, unique=unique)
@@ -101,9 +101,9 @@ class RunState:
         if not may_be_valid_name(name):
             return True  # refused by the name rule (400) everywhere
         self.counter += 1
-        suffix = _SUFFIX_CHAR.sub("", name)[:8] or "k"
-        if unique:
-            suffix = f"{self.counter}{suffix}"
+        # A serial first: generated names never collide by accident (a duplicate
+        # is the rules' business, tests/contract/rules.py), then what was drawn.
+        suffix = f"{self.counter:x}" + _SUFFIX_CHAR.sub("", name)
         try:
             self.target.ledger.reserve()
         except BudgetExceeded:

@@ -90,3 +90,17 @@ def test_unlisted_detail_deviation_tags_only_what_it_explains():
 def test_nothing_listed_still_names_d5(leak: bool):
     recorder, raised = judged(set(), leak=leak)
     assert raised is not None and tags(recorder)["schema"] == ["D5"]
+
+
+def test_a_case_not_sent_for_the_budget_is_skipped_saying_why() -> None:
+    """A case that would create a key past --max-keys is not sent: the test is
+    reported as skipped with the reason, not passed."""
+    sent = []
+    target = SimpleNamespace(ledger=SimpleNamespace(max_keys=3))
+    state = SimpleNamespace(prepare=lambda case: False, target=target)
+    contract = Contract(state, None, None, [], Recorder())
+    contract.send = lambda case, call: sent.append(case)  # type: ignore[method-assign]
+    case = SimpleNamespace(operation=SimpleNamespace(label="POST /api_keys/"))
+    with pytest.raises(pytest.skip.Exception, match=r"key budget spent \(--max-keys 3\)"):
+        contract.run(case, None, "test")
+    assert sent == []

@@ -50,14 +50,52 @@ PROBES = ("tests/contract/test_deviations.py", "tests/contract/test_isolation.py
 # what to run. The two caught by generated cases run the whole suite: there
 # the checks carry on past D5 on the contract's answer. The rest need only
 # the probes, which keeps these runs short.
+FUZZ = ("tests/contract/test_fuzz.py",)
+# breakage: (the test or check that catches it, what to run, what its reason says)
 BREAKAGES = {
-    "any_signature": ("test_signature_by_another_hotkey_is_401", PROBES),
-    "shows_other_users_keys": ("Custom check failed: `keys_belong_to_caller`", SUITE),
-    "secret_in_get_key": ("Custom check failed: `secret_only_in_create`", SUITE),
-    "deleted_key_authenticates": ("test_d3_deleted_key_is_refused_after_its_window", PROBES),
-    "nonce_off_by_one": ("test_nonce_window_is_open", PROBES),
-    "non_admin_key_accepted": ("test_d8_non_admin_key_is_refused[list]", PROBES),
-    "registry_header_no_colon": ("test_d2_registry_header_is_basic_base64", PROBES),
+    "any_signature": (
+        "test_signature_by_another_hotkey_is_401",
+        PROBES,
+        "A's hotkey, B's signature: status 200, expected 401",
+    ),
+    "shows_other_users_keys": (
+        "Custom check failed: `keys_belong_to_caller`",
+        SUITE,
+        "to user ",
+    ),
+    "secret_in_get_key": (
+        "Custom check failed: `secret_only_in_create`",
+        SUITE,
+        "answered 200 with a `secret_key` field",
+    ),
+    "deleted_key_authenticates": (
+        "test_d3_deleted_key_is_refused_after_its_window",
+        PROBES,
+        "status 200, expected 401",
+    ),
+    "nonce_off_by_one": ("test_nonce_window_is_open", PROBES, "status 200, expected 401"),
+    "non_admin_key_accepted": (
+        "test_d8_non_admin_key_is_refused[list]",
+        PROBES,
+        "status 200, expected 401",
+    ),
+    "registry_header_no_colon": (
+        "test_d2_registry_header_is_basic_base64",
+        PROBES,
+        "registry header is",
+    ),
+    # The fuzz holds details and the create rules' statuses, not only "accepted".
+    "get_answers_delete_detail": (
+        "Custom check failed: `details_are_the_contracts`",
+        FUZZ,
+        'with detail "API key not found, or does not belong to you", not one the contract',
+    ),
+    "object_type_checked_for_admin": (
+        "Custom check failed: `create_follows_the_rules`",
+        FUZZ,
+        # an admin key's scopes checked (400 for 200), or a non-admin's not (200 for 400)
+        "Invalid request: Invalid object_type, must be one of images, chutes, invocations",
+    ),
 }
 KNOWN_ALL = {"CHUTES_KNOWN_DEVIATIONS": "production"}
 URL_ENV = {
@@ -91,6 +129,7 @@ def run_suite(
     env: dict[str, str] | None = None,
     tests: tuple[str, ...] = SUITE,
     known: str | None = None,
+    examples: str = EXAMPLES,
 ) -> Run:
     """`pytest tests/contract` (without this file) in a subprocess; `known`
     goes in by the environment variable (CHUTES_KNOWN_DEVIATIONS)."""
@@ -98,7 +137,7 @@ def run_suite(
     junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
     environ.update(
-        CONTRACT_MAX_EXAMPLES=EXAMPLES, CONTRACT_COVERAGE="0", CONTRACT_REPORT=str(report)
+        CONTRACT_MAX_EXAMPLES=examples, CONTRACT_COVERAGE="0", CONTRACT_REPORT=str(report)
     )
     environ.update(env or {})
     if known is not None:
@@ -112,6 +151,7 @@ def run_suite(
         "no:cacheprovider",
         "-q",
         f"--ignore={Path(__file__).relative_to(ROOT)}",
+        "--ignore=tests/contract/test_rule_teeth.py",
         f"--junitxml={junit}",
         *args,
     ]
@@ -180,7 +220,7 @@ def run_against_served_mock(tmp_path: Path) -> UrlRuns:
 def runs(tmp_path_factory: pytest.TempPathFactory):
     """Every teeth run, started together (three at a time)."""
     jobs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"production": (PRODUCTION, SUITE)}
-    for name, (_, tests) in BREAKAGES.items():
+    for name, (_, tests, _) in BREAKAGES.items():
         jobs[name] = ((*PRODUCTION, "--mock-breakage", name), tests)
     jobs["d3-listed"] = (("--mock-quirks", "D3", "--known-deviations", "D3"), SUITE)
     jobs["d3-unlisted"] = (("--mock-quirks", "D3"), SUITE)
@@ -198,7 +238,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
         )
         for name, (args, tests) in jobs.items():
             futures[name] = pool.submit(
-                run_suite, tmp_path_factory.mktemp(name), *args, tests=tests
+                run_suite,
+                tmp_path_factory.mktemp(name),
+                *args,
+                tests=tests,
+                # The fuzz alone: as many examples as a `ci` run gives it.
+                examples="25" if tests == FUZZ else EXAMPLES,
             )
         yield futures
         for future in futures.values():
@@ -222,11 +267,13 @@ def test_production_with_its_deviations_listed_passes(runs):
 def test_broken_production_mock_fails_as_a_new_failure(runs, breakage: str):
     run = runs[breakage].result()
     assert run.returncode == 1, run.output[-2000:]
-    expected = BREAKAGES[breakage][0]
-    caught = {f["test"].split("::")[-1] for f in run.new_failures} | {
-        f["check"] for f in run.new_failures
-    }
-    assert expected in caught, run.report["failures"]
+    expected, _, says = BREAKAGES[breakage]
+    caught = [
+        f
+        for f in run.new_failures
+        if expected in (f["test"].split("::")[-1], f["check"]) and says in f["reason"]
+    ]
+    assert caught, run.report["failures"]
 
 
 def test_a_listed_deviation_passes_and_unlisted_fails_tagged(runs):

@@ -93,7 +93,10 @@ def send(
     """Make `call` as the hotkey named by `call.who`, or with `api_key`."""
     sent_at = target.now()
     if api_key is not None:
-        response = target.with_key(api_key, call.method, call.path, scheme=scheme)
+        headers = {"Content-Type": "application/json"} if call.body else {}
+        response = target.with_key(
+            api_key, call.method, call.path, scheme=scheme, content=call.body, headers=headers
+        )
     else:
         identity = target.identity(call.who[0])
         response = target.signed(identity, call.method, call.path, body=call.body, **signed)

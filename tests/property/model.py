@@ -487,24 +487,45 @@ class Model:
             return None
         return self.registry() if known else error(401, NOT_REGISTERED.format(netuid=self.netuid))
 
-    def with_key(self, key: Key, path: str, now: float) -> Expected:
-        """A GET of `path` (the registry, the list or one key) authenticated by
-        `key` at `now`: refused unless alive and admin (no path here is a scoped
-        object, §4). Production honours a deleted key for its window (D3) and
+    def with_key(
+        self,
+        key: Key,
+        path: str,
+        now: float,
+        method: str = "GET",
+        payload: dict[str, Any] | None = None,
+    ) -> Expected:
+        """`method path` (any of the five operations; `payload` for a create)
+        authenticated by `key` at `now`: refused unless alive and admin (no path
+        here is a scoped object, §4), else the operation's own answer for the
+        key's owner. Production honours a deleted key for its window (D3) and
         lets a non-admin key through on `/api_keys/<its scope's type>` (D8)."""
+        relevant = ("D2", "D3", "D8") + (("D4", "D9", "D10") if method == "POST" else ())
         return with_variants(
-            lambda world: self._with_key(key, path, now, world), ("D2", "D3", "D8")
+            lambda world: self._with_key(key, path, now, world, method, payload), relevant
         )
 
-    def _with_key(self, key: Key, path: str, now: float, world: World) -> Expected:
+    def _with_key(
+        self,
+        key: Key,
+        path: str,
+        now: float,
+        world: World,
+        method: str = "GET",
+        payload: dict[str, Any] | None = None,
+    ) -> Expected:
         accepted = key.alive or ("D3" in world and key.honoured(now))
-        passes = key.admin or ("D8" in world and key.scoped_for("GET", path))
+        passes = key.admin or ("D8" in world and key.scoped_for(method, path))
         if not accepted or not passes:
             return error(401, API_KEY_REFUSED)
         if path == "/registry/auth":
             return self._registry(world)
+        if path == "/api_keys/" and method == "POST":
+            return self._create(key.owner, payload or {}, world)
         if path == "/api_keys/":
             return self._list(key.owner, None, None, world)
+        if method == "DELETE":
+            return self.delete(key.owner, path.removeprefix("/api_keys/"))
         return self.get(key.owner, path.removeprefix("/api_keys/"))
 
     def off_route(self, key: Key, method: str, path: str, now: float, base_url: str) -> Expected:

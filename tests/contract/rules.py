@@ -1,0 +1,664 @@
+"""The behaviour's rules (behaviour §1–§6), one check each, by URL.
+
+Each `Rule` sends the requests its rule is about, as users A and B, and holds
+the answer to the exact status and detail the contract fixes. A check that
+fails is recorded under the rule's id (the report's "check"), with the
+received and the expected answer: `status 400, expected 409; detail ...,
+expected ...`. `test_rules.py` runs every rule; the teeth
+(`test_rule_teeth.py`) run the same checks against the breakages of
+`support.breakages`, in-process and against a served mock.
+
+A boundary is checked on both sides. The nonce window's edges are checked
+as tightly as the target's clock can be known: by URL from its `Date`
+header (`support.server_clock`), in-process exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from substrateinterface import Keypair
+
+from tests.contract.probes import create, expect, fail, own_key
+from tests.support import server_clock
+from tests.support.signing import hotkey_headers, signing_message
+from tests.support.target import Target
+
+NO_CREDENTIALS = "Can't find a user with that api key in our db :("
+INVALID_NONCE = "Invalid nonce!"
+MALFORMED_KEY = "Missing or invalid authorization header(s)"
+KEY_REFUSED = "Invalid token or user not found"
+JWT_INVALID = "Invalid token."
+BAD_NAME = (
+    "Invalid request: API key name should start with alphanumeric character and contain "
+    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
+)
+BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
+DUPLICATE = "An API key already exists with this name"
+GET_NOT_FOUND = "API key with id {id} not found or doesn't belong to you"
+DELETE_NOT_FOUND = "API key not found, or does not belong to you"
+UNKNOWN_ID = "3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"
+# A hotkey no deployment has: not on any metagraph, no user account.
+STRANGER = Keypair.create_from_uri("//chutes-conformance-stranger")
+FIVE = [
+    ("GET", "/registry/auth"),
+    ("GET", "/api_keys/"),
+    ("POST", "/api_keys/"),
+    ("GET", "/api_keys/{id}"),
+    ("DELETE", "/api_keys/{id}"),
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the behaviour reference and the check that holds a target to it."""
+
+    id: str
+    section: str
+    text: str
+    check: Callable[[Target], None]
+    control: bool = False  # needs the mock's control API: in-process only
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, section: str, text: str, *, control: bool = False):
+    def register(check: Callable[[Target], None]) -> Callable[[Target], None]:
+        assert rule_id not in RULES, rule_id
+        RULES[rule_id] = Rule(rule_id, section, text, check, control)
+        return check
+
+    return register
+
+
+def _admin_key(target: Target) -> str:
+    assert target.api_key_a is not None, "the target fixture provides A's admin key"
+    return target.api_key_a.reveal()
+
+
+def _body(payload: dict) -> bytes:
+    return json.dumps(payload).encode()
+
+
+# §1 routing, errors, order of checks ------------------------------------------------
+@rule("routing-slash-307", "§1", "/api_keys answers 307 to /api_keys/, query kept")
+def _slash_redirect(target: Target) -> None:
+    what = "rule routing-slash-307"
+    answer = target.with_key(_admin_key(target), "GET", "/api_keys?page=1&limit=2")
+    expect(answer, target, 307, what=what)
+    wanted = f"{target.base_url}/api_keys/?page=1&limit=2"
+    if answer.headers.get("location") != wanted:
+        fail(
+            answer,
+            target,
+            f"{what}: Location {answer.headers.get('location')!r}, expected {wanted!r}",
+            what=what,
+        )
+
+
+@rule("routing-registry-slash-307", "§1", "/registry/auth/ answers 307 to /registry/auth")
+def _registry_redirect(target: Target) -> None:
+    what = "rule routing-registry-slash-307"
+    answer = target.client.get("/registry/auth/")
+    expect(answer, target, 307, what=what)
+    wanted = f"{target.base_url}/registry/auth"
+    if answer.headers.get("location") != wanted:
+        fail(
+            answer,
+            target,
+            f"{what}: Location {answer.headers.get('location')!r}, expected {wanted!r}",
+            what=what,
+        )
+
+
+@rule("routing-405", "§1", "a method the path lacks: 405 Method Not Allowed, signed or not")
+def _method_not_allowed(target: Target) -> None:
+    answer = target.with_key(_admin_key(target), "DELETE", "/api_keys/")
+    expect(answer, target, 405, "Method Not Allowed", what="rule routing-405")
+    answer = target.signed(target.user_a, "DELETE", "/api_keys/")
+    expect(answer, target, 405, "Method Not Allowed", what="rule routing-405 (signed)")
+
+
+@rule("routing-404", "§1", "a path that is none of the five: 404 Not Found")
+def _unknown_path(target: Target) -> None:
+    answer = target.with_key(_admin_key(target), "GET", "/api_keys/x/y")
+    expect(answer, target, 404, "Not Found", what="rule routing-404")
+
+
+@rule("order-json-before-auth", "§1", "a body that is not JSON: 422 before authentication")
+def _json_before_auth(target: Target) -> None:
+    answer = target.client.post(
+        "/api_keys/", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    body = expect(answer, target, 422, what="rule order-json-before-auth")
+    entry = (body or {}).get("detail", [{}])[0] if isinstance(body, dict) else {}
+    if not isinstance(entry, dict) or entry.get("type") != "json_invalid":
+        fail(
+            answer,
+            target,
+            f"rule order-json-before-auth: detail {entry!r}, expected type json_invalid",
+            what="rule order-json-before-auth",
+        )
+
+
+@rule("order-auth-before-query", "§1", "?page=abc: 401 without credentials, 422 with them")
+def _auth_before_query(target: Target) -> None:
+    what = "rule order-auth-before-query"
+    expect(target.client.get("/api_keys/?page=abc"), target, 401, NO_CREDENTIALS, what=what)
+    answer = target.signed(target.user_a, "GET", "/api_keys/?page=abc")
+    body = expect(answer, target, 422, what=what)
+    entry = body["detail"][0] if isinstance(body, dict) and body.get("detail") else {}
+    if entry.get("type") != "int_parsing" or entry.get("loc") != ["query", "page"]:
+        fail(
+            answer,
+            target,
+            f"{what}: detail {entry!r}, expected int_parsing at ['query', 'page']",
+            what=what,
+        )
+
+
+@rule("validation-missing-field", "§1", "a create body without name: 422 missing at body.name")
+def _missing_field(target: Target) -> None:
+    what = "rule validation-missing-field"
+    answer = target.signed(target.user_a, "POST", "/api_keys/", body=_body({"admin": True}))
+    body = expect(answer, target, 422, what=what)
+    entry = body["detail"][0] if isinstance(body, dict) and body.get("detail") else {}
+    if entry.get("type") != "missing" or entry.get("loc") != ["body", "name"]:
+        fail(
+            answer,
+            target,
+            f"{what}: detail {entry!r}, expected missing at ['body', 'name']",
+            what=what,
+        )
+
+
+@rule("extras-ignored", "§1", "query parameters, headers and body fields not named: ignored")
+def _extras_ignored(target: Target) -> None:
+    what = "rule extras-ignored"
+    client_headers = {"X-Chutes-UserID": target.user_a.user_id or UNKNOWN_ID}
+    answer = target.signed(
+        target.user_a, "GET", "/api_keys/?limit=2&page=0&name=x", headers=client_headers
+    )
+    expect(answer, target, 200, what=f"{what} (the real client's list: name=, X-Chutes-UserID)")
+    body = {"name": target.ledger.name("rex"), "admin": True, "colour": "blue"}
+    expect(
+        create(target, target.user_a, body), target, 200, what=f"{what} (a field it does not name)"
+    )
+
+
+# §2 authentication choice ---------------------------------------------------------
+@rule("auth-none-401", "§2", "no credentials: 401 with its detail")
+def _no_credentials(target: Target) -> None:
+    expect(target.client.get("/api_keys/"), target, 401, NO_CREDENTIALS, what="rule auth-none-401")
+
+
+@rule("auth-hotkey-first", "§2", "a signed request ignores Authorization")
+def _hotkey_first(target: Target) -> None:
+    answer = target.signed(
+        target.user_a, "GET", "/api_keys/", headers={"Authorization": "Basic not-a-key"}
+    )
+    expect(answer, target, 200, what="rule auth-hotkey-first")
+
+
+@rule("auth-bearer-is-jwt", "§2", "Bearer with a token not cpk_: a JWT, 'Invalid token.'")
+def _bearer_jwt(target: Target) -> None:
+    answer = target.client.get("/api_keys/", headers={"Authorization": "Bearer not.a.jwt"})
+    expect(answer, target, 401, JWT_INVALID, what="rule auth-bearer-is-jwt")
+
+
+@rule("auth-basic-is-key", "§2", "Basic with a token not cpk_: an API key, malformed")
+def _basic_key(target: Target) -> None:
+    answer = target.client.get("/api_keys/", headers={"Authorization": "Basic not.a.jwt"})
+    expect(answer, target, 401, MALFORMED_KEY, what="rule auth-basic-is-key")
+
+
+# §3 hotkey -------------------------------------------------------------------------
+@rule("nonce-missing", "§3", "a signed request without a nonce: 401 Invalid nonce!")
+def _nonce_missing(target: Target) -> None:
+    headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
+    del headers["X-Chutes-Nonce"]
+    answer = target.client.get("/api_keys/", headers=headers)
+    expect(answer, target, 401, INVALID_NONCE, what="rule nonce-missing")
+
+
+@rule("nonce-not-digits", "§3", "a nonce with a non-digit: 401 Invalid nonce!")
+def _nonce_letters(target: Target) -> None:
+    nonce = f"{int(target.now())}a"
+    answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=nonce)
+    expect(answer, target, 401, INVALID_NONCE, what="rule nonce-not-digits")
+
+
+@rule("nonce-window-past", "§3", "now - 600 < nonce: the past edge, both sides")
+def _nonce_past(target: Target) -> None:
+    _nonce_edge(target, side=-1)
+
+
+@rule("nonce-window-future", "§3", "nonce < now + 600: the future edge, both sides")
+def _nonce_future(target: Target) -> None:
+    _nonce_edge(target, side=+1)
+
+
+def _nonce_edge(target: Target, side: int) -> None:
+    """Nonces either side of one edge of the window, as close to it as the
+    target's clock can be known.
+
+    In-process the mock's clock is frozen: at a whole second k the refused
+    nonce is exactly 600 s away (so `<=` for `<` is caught), and the accepted
+    one 599.999 s. By URL the clock's bounds (`support.server_clock`) time
+    each request just after or just before a whole second: the refused nonce
+    is 600 s to 600 s + margin away, the accepted one 600 s - margin to 600 s;
+    the margin is in the check's name."""
+    edge = "past" if side < 0 else "future"
+    if target.in_process and target.has_control:
+        k = int(target.now())
+        # (frozen clock, nonce, status): refused at exactly 600 s, accepted at 599.999 s
+        plan = [
+            (k, k + side * 600, 401),
+            (k + (0.999 if side < 0 else 0.001), k + side * 600 + (1 if side < 0 else 0), 200),
+        ]
+        try:
+            for now, nonce, status in plan:
+                target.client.put("/_mock/clock", json={"now": now}).raise_for_status()
+                answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=nonce)
+                _expect_nonce(
+                    target,
+                    answer,
+                    status,
+                    f"rule nonce-window-{edge} (nonce - now = {nonce - now:+.3f} s, clock frozen)",
+                )
+        finally:
+            target.client.put("/_mock/clock", json={"now": None})
+        return
+    clock = server_clock.estimate(target, f"clock{edge[0]}")
+    for status in (401, 200):
+        # Nonce k - 600 (past) or k + 600 (future), handled just after or just before
+        # the target's clock reaches k: just outside or just inside the window.
+        refused = status == 401
+        whole = "after" if refused == (side < 0) else "before"
+
+        def send(k: int):
+            return target.signed(target.user_a, "GET", "/api_keys/", nonce=k + side * 600)
+
+        timed = server_clock.around_a_second(clock, whole, send)
+        distance = "600 s to 600 s + " if refused else "600 s - "
+        _expect_nonce(
+            target,
+            timed.response,
+            status,
+            f"rule nonce-window-{edge} (nonce {distance}"
+            f"{timed.margin:.3f} s {'old' if side < 0 else 'ahead'}; clock from "
+            f"{clock.source}, Date alone: {clock.date_width:.2f} s wide)",
+        )
+
+
+def _expect_nonce(target: Target, answer, status: int, what: str) -> None:
+    expect(answer, target, status, INVALID_NONCE if status == 401 else None, what=what)
+
+
+@rule("signature-not-hex", "§3", "a signature that is not hex: 401 with the parser's message")
+def _signature_not_hex(target: Target) -> None:
+    headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
+    headers["X-Chutes-Signature"] = "zz" + headers["X-Chutes-Signature"][2:]
+    answer = target.client.get("/api_keys/", headers=headers)
+    wanted = (
+        f"Invalid signature: {headers['X-Chutes-Signature']}, with error: "
+        "non-hexadecimal number found in fromhex() arg at position 0"
+    )
+    expect(answer, target, 401, wanted, what="rule signature-not-hex")
+
+
+@rule("signature-upper-hex", "§3", "upper-case hex digits are a valid signature")
+def _signature_upper(target: Target) -> None:
+    headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
+    headers["X-Chutes-Signature"] = headers["X-Chutes-Signature"].upper()
+    answer = target.client.get("/api_keys/", headers=headers)
+    expect(answer, target, 200, what="rule signature-upper-hex")
+
+
+@rule("signature-bytes-wrapped", "§3", "a signature of <Bytes>message</Bytes> verifies")
+def _signature_wrapped(target: Target) -> None:
+    a, nonce = target.user_a, str(int(target.now()))
+    message = signing_message(a.hotkey, nonce, "api_keys")
+    headers = {
+        "X-Chutes-Hotkey": a.hotkey,
+        "X-Chutes-Nonce": nonce,
+        "X-Chutes-Signature": a.keypair.sign(f"<Bytes>{message}</Bytes>").hex(),
+    }
+    expect(
+        target.client.get("/api_keys/", headers=headers),
+        target,
+        200,
+        what="rule signature-bytes-wrapped",
+    )
+
+
+@rule("hotkey-replay", "§3", "a signed request may be replayed inside its window")
+def _replay(target: Target) -> None:
+    headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
+    for attempt in ("first", "replayed"):
+        answer = target.client.get("/api_keys/", headers=headers)
+        expect(answer, target, 200, what=f"rule hotkey-replay ({attempt})")
+
+
+@rule("registry-unregistered-401", "§3", "the registry refuses a hotkey not on the metagraph")
+def _registry_unregistered(target: Target) -> None:
+    headers = hotkey_headers(STRANGER, int(target.now()), "registry")
+    answer = target.client.get("/registry/auth", headers=headers)
+    wanted = f"Hotkey is not registered on netuid {target.netuid}"
+    expect(answer, target, 401, wanted, what="rule registry-unregistered-401")
+
+
+@rule("registry-registered-200", "§3", "the registry accepts A's hotkey (on the metagraph)")
+def _registry_registered(target: Target) -> None:
+    answer = target.signed(target.user_a, "GET", "/registry/auth")
+    expect(answer, target, 200, what="rule registry-registered-200")
+
+
+@rule("hotkey-unknown-user-401", "§3", "a hotkey with no account: 401 naming it")
+def _unknown_hotkey(target: Target) -> None:
+    headers = hotkey_headers(STRANGER, int(target.now()), "api_keys")
+    answer = target.client.get("/api_keys/", headers=headers)
+    wanted = f"Could not find user with hotkey: {STRANGER.ss58_address}"
+    expect(answer, target, 401, wanted, what="rule hotkey-unknown-user-401")
+
+
+# §4 API keys -----------------------------------------------------------------------
+@rule("key-wrong-secret-401", "§4", "a key id with another secret: 401 refused")
+def _wrong_secret(target: Target) -> None:
+    key = _admin_key(target)
+    other = key[:-1] + ("A" if key[-1] != "A" else "B")
+    answer = target.with_key(other, "GET", "/api_keys/")
+    expect(answer, target, 401, KEY_REFUSED, what="rule key-wrong-secret-401")
+
+
+@rule("key-malformed-401", "§4", "a key one character short is malformed")
+def _key_short(target: Target) -> None:
+    answer = target.with_key(_admin_key(target)[:-1], "GET", "/api_keys/")
+    expect(answer, target, 401, MALFORMED_KEY, what="rule key-malformed-401")
+
+
+@rule("key-non-admin-refused-everywhere", "§4", "a non-admin key is refused on all five")
+def _non_admin_everywhere(target: Target) -> None:
+    scoped = own_key(target, "rna", admin=False, scopes=[])
+    for method, path in FIVE:
+        path = path.format(id=scoped["api_key_id"])
+        body = (
+            _body({"name": target.ledger.name("rna2"), "admin": True}) if method == "POST" else b""
+        )
+        headers = {"Content-Type": "application/json"} if body else {}
+        answer = target.with_key(scoped["secret_key"], method, path, content=body, headers=headers)
+        target.record_created(answer, "A")
+        expect(
+            answer,
+            target,
+            401,
+            KEY_REFUSED,
+            what=f"rule key-non-admin-refused-everywhere ({method} {path})",
+        )
+
+
+@rule("create-name-24-ok", "§4", "a name of 24 characters is accepted")
+def _name_24(target: Target) -> None:
+    name = target.ledger.name("r" + "n" * 24)
+    answer = create(target, target.user_a, {"name": name, "admin": True})
+    expect(answer, target, 200, what="rule create-name-24-ok")
+
+
+@rule("create-name-25-400", "§4", "a name of 25 characters: 400 bad name")
+def _name_25(target: Target) -> None:
+    name = target.ledger.name() + "n" * (25 - len(target.ledger.name()))
+    answer = create(target, target.user_a, {"name": name, "admin": True})
+    expect(answer, target, 400, BAD_NAME, what="rule create-name-25-400")
+
+
+@rule("create-name-astral-400", "§4", "a character beyond U+FFFF: 400 bad name")
+def _name_astral(target: Target) -> None:
+    answer = create(
+        target, target.user_a, {"name": target.ledger.name("rk\U0001f511"), "admin": True}
+    )
+    expect(answer, target, 400, BAD_NAME, what="rule create-name-astral-400")
+
+
+@rule("create-name-punctuation-ok", "§4", "$ . - space and U+0080..U+FFFF are allowed")
+def _name_punctuation(target: Target) -> None:
+    answer = create(target, target.user_a, {"name": target.ledger.name("r$.- é"), "admin": True})
+    expect(answer, target, 200, what="rule create-name-punctuation-ok")
+
+
+@rule("create-bad-object-type-400", "§4", "a non-admin scope of another object type: 400")
+def _bad_object_type(target: Target) -> None:
+    body = {"name": target.ledger.name("rot"), "admin": False, "scopes": [{"object_type": "users"}]}
+    answer = create(target, target.user_a, body)
+    expect(answer, target, 400, BAD_OBJECT_TYPE, what="rule create-bad-object-type-400")
+
+
+@rule("create-admin-drops-scopes", "§4", "an admin key's scopes are dropped")
+def _admin_drops_scopes(target: Target) -> None:
+    body = {"name": target.ledger.name("rad"), "admin": True, "scopes": [{"object_type": "chutes"}]}
+    answer = create(target, target.user_a, body)
+    created = expect(answer, target, 200, what="rule create-admin-drops-scopes")
+    if created.get("scopes") != []:
+        fail(
+            answer,
+            target,
+            f"rule create-admin-drops-scopes: scopes {created.get('scopes')!r}, expected []",
+            what="rule create-admin-drops-scopes",
+        )
+
+
+@rule("create-duplicate-409", "§4", "a name the user already has: 409; another case: 200")
+def _duplicate(target: Target) -> None:
+    first = own_key(target, "rdup")
+    answer = create(target, target.user_a, {"name": first["name"], "admin": True})
+    expect(answer, target, 409, DUPLICATE, what="rule create-duplicate-409")
+    other_case = create(target, target.user_a, {"name": first["name"].upper(), "admin": True})
+    expect(other_case, target, 200, what="rule create-duplicate-409 (another case)")
+
+
+@rule("create-duplicate-other-user-200", "§4", "a name another user has is free")
+def _duplicate_other_user(target: Target) -> None:
+    first = own_key(target, "rdupb")
+    answer = create(target, target.user_b, {"name": first["name"], "admin": True})
+    expect(answer, target, 200, what="rule create-duplicate-other-user-200")
+
+
+def _list(target: Target, query: str, what: str) -> dict:
+    answer = target.signed(target.user_a, "GET", f"/api_keys/{query}")
+    return expect(answer, target, 200, what=what)
+
+
+@rule("list-limit-0-means-25", "§4", "limit=0 lists 25 items and echoes limit 0")
+def _limit_zero(target: Target) -> None:
+    what = "rule list-limit-0-means-25"
+    total = _list(target, "?limit=1", what)["total"]
+    for n in range(max(0, 26 - total)):
+        own_key(target, f"rl0{n}")
+    answer = target.signed(target.user_a, "GET", "/api_keys/?limit=0")
+    body = expect(answer, target, 200, what=what)
+    got = (len(body["items"]), body["limit"])
+    if got != (25, 0):
+        fail(
+            answer,
+            target,
+            f"{what}: {got[0]} items with limit {got[1]}, expected 25 with limit 0",
+            what=what,
+        )
+
+
+@rule("list-pages-partition", "§4", "pages are positions [page*limit, +limit) of one order")
+def _pages(target: Target) -> None:
+    what = "rule list-pages-partition"
+    for n in range(3):
+        own_key(target, f"rpg{n}")
+    whole = _list(target, "?limit=10000", what)
+    ids = [item["api_key_id"] for item in whole["items"]]
+    paged: list[str] = []
+    for page in range(len(ids) // 2 + 1):
+        body = _list(target, f"?page={page}&limit=2", what)
+        if body["total"] != len(ids):
+            raise AssertionError(f"{what}: total {body['total']}, expected {len(ids)}")
+        paged += [item["api_key_id"] for item in body["items"]]
+    if paged != ids:
+        answer = target.signed(target.user_a, "GET", "/api_keys/?page=1&limit=2")
+        fail(
+            answer,
+            target,
+            f"{what}: pages of 2 give {len(paged)} ids in another order or "
+            f"with gaps, expected the {len(ids)} of the whole list",
+            what=what,
+        )
+
+
+@rule("list-page-past-end-empty", "§4", "a page past the end: 200, no items")
+def _past_end(target: Target) -> None:
+    what = "rule list-page-past-end-empty"
+    answer = target.signed(target.user_a, "GET", "/api_keys/?page=100000&limit=100")
+    body = expect(answer, target, 200, what=what)
+    if body["items"] != [] or body["total"] < 0:
+        fail(answer, target, f"{what}: {len(body['items'])} items, expected none", what=what)
+
+
+@rule("get-other-users-key-404", "§4", "another user's key: 404 with get's and delete's details")
+def _other_users_key(target: Target) -> None:
+    key_id = own_key(target, "riso")["api_key_id"]
+    what = "rule get-other-users-key-404"
+    expect(
+        target.signed(target.user_b, "GET", f"/api_keys/{key_id}"),
+        target,
+        404,
+        GET_NOT_FOUND.format(id=key_id),
+        what=what,
+    )
+    expect(
+        target.signed(target.user_b, "DELETE", f"/api_keys/{key_id}"),
+        target,
+        404,
+        DELETE_NOT_FOUND,
+        what=what + " (delete)",
+    )
+    expect(
+        target.signed(target.user_a, "GET", f"/api_keys/{key_id}"),
+        target,
+        200,
+        what=what + " (A still has it)",
+    )
+
+
+@rule("get-unknown-key-404", "§4", "an unknown id: 404 with get's and delete's details")
+def _unknown_key(target: Target) -> None:
+    what = "rule get-unknown-key-404"
+    expect(
+        target.signed(target.user_a, "GET", f"/api_keys/{UNKNOWN_ID}"),
+        target,
+        404,
+        GET_NOT_FOUND.format(id=UNKNOWN_ID),
+        what=what,
+    )
+    expect(
+        target.signed(target.user_a, "DELETE", f"/api_keys/{UNKNOWN_ID}"),
+        target,
+        404,
+        DELETE_NOT_FOUND,
+        what=what + " (delete)",
+    )
+
+
+@rule("delete-then-gone", "§4", "a deleted key: 200 deleted, then 404 and not listed")
+def _delete_then_gone(target: Target) -> None:
+    what = "rule delete-then-gone"
+    key_id = own_key(target, "rdel")["api_key_id"]
+    answer = target.delete_key(target.user_a, key_id)
+    body = expect(answer, target, 200, what=what)
+    if body != {"api_key_id": key_id, "deleted": True}:
+        fail(answer, target, f"{what}: body {body!r}, expected the id and deleted: true", what=what)
+    expect(
+        target.signed(target.user_a, "GET", f"/api_keys/{key_id}"),
+        target,
+        404,
+        GET_NOT_FOUND.format(id=key_id),
+        what=what + " (get after delete)",
+    )
+    listed = target.signed(target.user_a, "GET", "/api_keys/?limit=10000")
+    if key_id in {item["api_key_id"] for item in expect(listed, target, 200, what=what)["items"]}:
+        fail(listed, target, f"{what}: the list still shows the deleted key", what=what)
+
+
+@rule("registry-admin-key-200", "§4", "the registry accepts an admin key")
+def _registry_admin_key(target: Target) -> None:
+    answer = target.with_key(_admin_key(target), "GET", "/registry/auth")
+    expect(answer, target, 200, what="rule registry-admin-key-200")
+
+
+# §5 JWT, what a client without the server's secret can see ----------------------------
+@rule("jwt-wrong-secret-401", "§5", "a JWT signed with another secret: 401 Invalid token.")
+def _jwt_wrong_secret(target: Target) -> None:
+    import jwt
+
+    user_id = target.user_a.user_id
+    if user_id is None:  # by URL: A's id, from one of A's keys
+        listed = target.signed(target.user_a, "GET", "/api_keys/?limit=1")
+        items = expect(listed, target, 200, what="rule jwt-wrong-secret-401 (A's id)")["items"]
+        user_id = items[0]["user_id"] if items else UNKNOWN_ID
+    token = jwt.encode(
+        {"sub": user_id, "exp": int(target.now()) + 3600, "iat": int(target.now()), "salted": True},
+        "not-the-secret-this-server-signs-with",
+        algorithm="HS256",
+    )
+    answer = target.client.get("/api_keys/", headers={"Authorization": f"Bearer {token}"})
+    expect(answer, target, 401, JWT_INVALID, what="rule jwt-wrong-secret-401")
+
+
+# §5 JWT with the server's secret: only the mock can mint such a token -----------------
+def _mint(target: Target, **claims) -> str:
+    body = {"user_id": target.user_a.user_id, **claims}
+    minted = target.client.post("/_mock/jwt", json=body)
+    assert minted.status_code == 200, minted.text
+    return minted.json()["token"]
+
+
+def _with_jwt(target: Target, token: str):
+    return target.client.get("/api_keys/", headers={"Authorization": f"Bearer {token}"})
+
+
+@rule(
+    "jwt-expiry-boundary", "§5", "exp == now: 401 Token expired.; exp == now + 1: 200", control=True
+)
+def _jwt_expiry(target: Target) -> None:
+    what = "rule jwt-expiry-boundary"
+    now = int(target.now())
+    target.client.put("/_mock/clock", json={"now": now}).raise_for_status()
+    try:
+        expect(
+            _with_jwt(target, _mint(target, ttl=0)),
+            target,
+            401,
+            "Token expired.",
+            what=f"{what} (exp == now)",
+        )
+        expect(
+            _with_jwt(target, _mint(target, ttl=1)), target, 200, what=f"{what} (exp == now + 1)"
+        )
+    finally:
+        target.client.put("/_mock/clock", json={"now": None})
+
+
+@rule(
+    "jwt-unknown-user-401",
+    "§5",
+    "a well-signed JWT naming no user: 401 Invalid token.",
+    control=True,
+)
+def _jwt_unknown_user(target: Target) -> None:
+    answer = _with_jwt(target, _mint(target, sub=UNKNOWN_ID))
+    expect(answer, target, 401, JWT_INVALID, what="rule jwt-unknown-user-401")
+
+
+@rule(
+    "jwt-non-string-sub-401", "§5", "a JWT whose sub is a number: 401 Invalid token.", control=True
+)
+def _jwt_sub_number(target: Target) -> None:
+    answer = _with_jwt(target, _mint(target, sub=123))
+    expect(answer, target, 401, JWT_INVALID, what="rule jwt-non-string-sub-401")

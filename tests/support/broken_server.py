@@ -1,0 +1,75 @@
+"""Serve mocks broken on purpose (`support.breakages`), for the teeth by URL.
+
+    python -m tests.support.broken_server NAME[@QUIRKS] ...
+
+Test-only: the product has no such switch. The launcher imports the mock
+once, then forks one child per breakage: the child applies its breakage
+(monkeypatching, as in-process) and serves that mock with uvicorn on a free
+loopback port. It prints `NAME[@QUIRKS] PORT` per child, then `ready`, and
+stops the children when it is terminated or its stdin closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+
+
+def _serve(name: str, quirks: str, sock: socket.socket) -> None:
+    """In the child: break the mock, then serve it on `sock` until killed."""
+    import pytest
+    import uvicorn
+
+    from mock_server.app import create_app
+    from mock_server.quirks import parse_quirks
+    from mock_server.settings import Settings
+    from tests.support.breakages import BREAKAGES
+
+    patcher = pytest.MonkeyPatch()
+    overrides = BREAKAGES[name](patcher) if name != "none" else {}
+    app = create_app(Settings(quirks=parse_quirks(quirks or None), **overrides))
+    config = uvicorn.Config(app, log_level="error", lifespan="off", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(specs: list[str]) -> None:
+    import mock_server.app  # noqa: F401  (imported once, before forking)
+    import tests.support.breakages  # noqa: F401
+
+    children: list[int] = []
+    for spec in specs:
+        name, _, quirks = spec.partition("@")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                _serve(name, quirks, sock)
+            finally:
+                os._exit(0)
+        children.append(pid)
+        print(spec, sock.getsockname()[1], flush=True)
+        sock.close()
+
+    def stop(*_: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print("ready", flush=True)
+    sys.stdin.read()  # the parent closes it (or dies): stop
+    stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
