@@ -97,3 +97,40 @@ def test_quiet_mistakes_are_usage_errors(args: list[str], message: str) -> None:
     assert message in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "INTERNALERROR" not in result.stdout + result.stderr
+
+
+@pytest.mark.in_process
+def test_a_spent_key_budget_skips_with_a_warning(tmp_path: Path) -> None:
+    """A test stopped by --max-keys is skipped (the target has no defect), and
+    the KeyBudgetWarning shows in pytest's summary."""
+    test = tmp_path / "test_budget.py"
+    test.write_text(
+        "from tests.support.ledger import KeyLedger\n\n"
+        "def test_needs_two_keys():\n"
+        "    ledger = KeyLedger('ckabcdef-', 1)\n"
+        "    ledger.reserve()\n"
+        "    ledger.reserve()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.plugin",
+            str(test),
+        ],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 skipped" in result.stdout and "--max-keys budget ran out" in result.stdout
+    assert "KeyBudgetWarning" in result.stdout
