@@ -1,4 +1,4 @@
-"""Who is calling: hotkey signature, API key or JWT (SEMANTICS §2-§5).
+"""Who is calling: hotkey signature, API key or JWT (behaviour §2-§5).
 
 `Authenticator.authenticate` turns a request's headers and exact body bytes
 into a `Caller`, or raises `Unauthorized` with the contract's detail. The

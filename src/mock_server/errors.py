@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# 401, authentication (SEMANTICS §2-§5).
+# 401, authentication (behaviour §2-§5).
 NO_CREDENTIALS = "Can't find a user with that api key in our db :("
 INVALID_NONCE = "Invalid nonce!"
 UNPARSEABLE_SIGNATURE = "Invalid signature: {signature}, with error: {error}"
@@ -33,7 +33,7 @@ SIGNED_WITHOUT_BODY = "Either payload_str or purpose must be provided"
 AUTHENTICATION_REQUIRED = "Authentication required."
 NO_MATCHING_CHUTE = "No matching chute found!"
 
-# 400/404/409, business rules (SEMANTICS §4).
+# 400/404/409, business rules (behaviour §4).
 BAD_KEY_NAME = (
     "Invalid request: API key name should start with alphanumeric character and contain "
     "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"

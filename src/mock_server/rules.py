@@ -1,4 +1,4 @@
-"""Business rules of key creation (SEMANTICS §4), in the order they apply."""
+"""Business rules of key creation (behaviour §4), in the order they apply."""
 
 from __future__ import annotations
 

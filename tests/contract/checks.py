@@ -1,4 +1,4 @@
-"""Custom checks: SEMANTICS invariants the schema cannot express.
+"""Custom checks: invariants of docs/behaviour.md the schema cannot express.
 
 Each is a Schemathesis check `(ctx, response, case)` that raises
 AssertionError on a violation; `contract_checks(state)` binds them to the

@@ -1,6 +1,6 @@
 """The Schemathesis configuration of the contract suite.
 
-Expected statuses encode SEMANTICS: with valid credentials, schema-valid
+Expected statuses encode docs/behaviour.md: with valid credentials, schema-valid
 data may still meet a business rule (400 name/object type, 409 duplicate
 name) or an unknown id (404); schema-invalid data must be refused.
 """

@@ -1,4 +1,4 @@
-"""Deterministic probes of authentication and isolation (SEMANTICS §2–§4):
+"""Deterministic probes of authentication and isolation (behaviour §2–§4):
 a signature proves who signed what, and a user sees only their own keys."""
 
 from __future__ import annotations

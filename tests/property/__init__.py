@@ -1,6 +1,6 @@
 """Hypothesis model-based tests of the key lifecycle, isolation and signatures.
 
-    model.py                     what the server should hold and answer (SEMANTICS), and
+    model.py                     what the server should hold and answer (docs/behaviour.md), and
                                  what production answers where a deviation changes it
     judge.py                     an answer against that prediction, with the session's
                                  recognisers and its list of known deviations

@@ -4,7 +4,7 @@ The model starts from the keys each user already has on the target (they are
 only ever read), learns server-made values (ids, timestamps, secrets) from
 create responses, and predicts every other answer exactly: status, body and,
 for the registry, its `Authorization` header. The rules are written from
-SEMANTICS.md, not taken from the mock.
+docs/behaviour.md, not taken from the mock.
 
 Each prediction is the contract's answer. Where production's known deviations
 (behaviour §7) would change it, the prediction also carries `variants`: the
@@ -25,7 +25,7 @@ from typing import Any
 
 from tests.support.secret import Secret, reveal
 
-# Detail strings, word for word (SEMANTICS §2-§4).
+# Detail strings, word for word (behaviour §2-§4).
 NO_CREDENTIALS = "Can't find a user with that api key in our db :("
 INVALID_NONCE = "Invalid nonce!"
 UNPARSEABLE_SIGNATURE = "Invalid signature: {signature}, with error: {error}"
@@ -176,7 +176,7 @@ def with_variants(predict: Callable[[World], Expected], relevant: Iterable[str])
     return replace(contract, variants=tuple(variants))
 
 
-# The rules, from SEMANTICS §4. ------------------------------------------------
+# The rules, from behaviour §4. ------------------------------------------------
 def name_char_allowed(char: str) -> bool:
     """A word character, $ . -, whitespace, or in U+0080..U+FFFF."""
     return char.isalnum() or char in "_$.-" or char.isspace() or 0x80 <= ord(char) <= 0xFFFF

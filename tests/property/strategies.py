@@ -1,4 +1,4 @@
-"""Hypothesis strategies at the edges of SEMANTICS' rules.
+"""Hypothesis strategies at the edges of the behaviour reference's rules.
 
 Names carry the run marker wherever the rule leaves room for it, so whatever
 a run creates on a shared target is recognisably its own.

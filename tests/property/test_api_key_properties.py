@@ -1,4 +1,4 @@
-"""API keys (SEMANTICS §2, §4): the token format, the secret, and revocation."""
+"""API keys (behaviour §2, §4): the token format, the secret, and revocation."""
 
 from __future__ import annotations
 

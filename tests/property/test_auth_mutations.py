@@ -1,5 +1,5 @@
 """Sign a request correctly, change one thing, and get exactly the answer
-SEMANTICS §2-§3 names for that change.
+behaviour §2-§3 names for that change.
 
 The requests are harmless whatever happens: the registry, get/delete of an
 unknown id (404 once authenticated), and a create with an invalid name (400

@@ -1,4 +1,4 @@
-"""Signing requests the way the real client does (SEMANTICS §3)."""
+"""Signing requests the way the real client does (behaviour §3)."""
 
 from __future__ import annotations
 

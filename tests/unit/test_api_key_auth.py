@@ -1,4 +1,4 @@
-"""API keys (SEMANTICS §2, §4): format, lookup, schemes, admin only, revocation."""
+"""API keys (behaviour §2, §4): format, lookup, schemes, admin only, revocation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hotkey signatures (SEMANTICS §3): nonce, signature encoding, signature,
+"""Hotkey signatures (behaviour §3): nonce, signature encoding, signature,
 then the metagraph (registry) or the user."""
 
 from __future__ import annotations

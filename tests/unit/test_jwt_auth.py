@@ -1,4 +1,4 @@
-"""JWTs (SEMANTICS §5), minted through POST /_mock/jwt."""
+"""JWTs (behaviour §5), minted through POST /_mock/jwt."""
 
 from __future__ import annotations
 

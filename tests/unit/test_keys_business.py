@@ -1,4 +1,4 @@
-"""Create, get and delete (SEMANTICS §4): the rules, in their order."""
+"""Create, get and delete (behaviour §4): the rules, in their order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""List (SEMANTICS §4): own keys only, defaults, stable order, pagination."""
+"""List (behaviour §4): own keys only, defaults, stable order, pagination."""
 
 from __future__ import annotations
 

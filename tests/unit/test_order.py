@@ -1,4 +1,4 @@
-"""Order of checks (SEMANTICS §1): routing, JSON decoding, authentication,
+"""Order of checks (behaviour §1): routing, JSON decoding, authentication,
 validation, business rules."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Registry (SEMANTICS §6): the response and its Authorization header."""
+"""Registry (behaviour §6): the response and its Authorization header."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routing (SEMANTICS §1): decided before any credential is looked at."""
+"""Routing (behaviour §1): decided before any credential is looked at."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The 422 bodies, in FastAPI's shape, exactly as SEMANTICS §1 quotes them."""
+"""The 422 bodies, in FastAPI's shape, exactly as behaviour §1 quotes them."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_one_entry_per_invalid_query_field(mock: Mock) -> None:
 
 
 def test_one_entry_per_invalid_body_field(mock: Mock) -> None:
-    """Reading: entries in the schema's field order (SEMANTICS fixes none)."""
+    """Reading: entries in the schema's field order (the behaviour reference fixes none)."""
     detail = create(mock, {"admin": "yes", "name": 5, "scopes": "all"})
     assert sorted(detail, key=lambda e: e["loc"]) == [
         {"type": "bool_type", "loc": ["body", "admin"], "msg": BOOL, "input": "yes"},

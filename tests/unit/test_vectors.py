@@ -1,4 +1,4 @@
-"""Replay the real client's captured requests (SEMANTICS §8, tests/data/README.md)
+"""Replay the real client's captured requests (behaviour §8, tests/data/README.md)
 with the mock's clock frozen at each request's arrival time."""
 
 from __future__ import annotations
