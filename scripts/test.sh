@@ -6,7 +6,8 @@
 #      there answers;
 #   3. every suite against the mock in this process;
 #   4. the conformance suites through the URL mode, against `chutes-mock serve`
-#      started on a free port, the way a staging run works.
+#      started on a free port, the way a staging run works;
+#   5. examples/ and the chutes_mock fixture from the wheel (tests/packaging).
 # Reports (JUnit XML, server logs) go to reports/. To add a step, add a
 # section below; start servers with start_mock, which stops them on exit.
 set -euo pipefail

@@ -6,6 +6,7 @@
                                  recognisers and its list of known deviations
     strategies.py                values at the rules' edges
     calls.py                     replayable calls and their answers
+    shared.py                    list pages judged on this run's keys, other clients alongside
     conftest.py                  the session's judge; failures in the report, tagged
     test_lifecycle.py            the state machine: two users, every answer predicted
     test_auth_mutations.py       a correct signature with one thing changed

@@ -12,7 +12,7 @@ from mock_server import errors
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
 
-# The details of §1-§5: production's words, which clients compare.
+# The details of §1-§5 and §9: production's words, which clients compare.
 DETAILS = [
     "NO_CREDENTIALS",
     "INVALID_NONCE",
@@ -31,6 +31,9 @@ DETAILS = [
     "DELETE_KEY_NOT_FOUND",
     "BODY_TOO_LARGE",
     "BODY_NOT_UTF8",
+    "SIGNED_WITHOUT_BODY",
+    "AUTHENTICATION_REQUIRED",
+    "NO_MATCHING_CHUTE",
 ]
 
 
