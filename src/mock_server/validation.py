@@ -18,7 +18,9 @@ from mock_server.spec import Operation, Parameter
 MISSING: Any = object()
 
 _INT = re.compile(r"\s*[+-]?[0-9]+\s*")
-_LAX_INT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
+# Lax integers as pydantic reads a string: Python's digit grouping (`1_000`)
+# and a zero fraction (`1.0`, not `1.`) pass.
+_LAX_INT = re.compile(r"\s*[+-]?[0-9](?:_?[0-9])*(?:\.0+)?\s*")
 _LAX_TRUE = {"1", "on", "t", "true", "y", "yes"}
 _LAX_FALSE = {"0", "off", "f", "false", "n", "no"}
 
@@ -310,8 +312,8 @@ def _coerce_lax(body: Any, schema: dict[str, Any]) -> Any:
         if prop.get("type") != "boolean" or name not in coerced:
             continue
         value = coerced[name]
-        if isinstance(value, str) and value.strip().lower() in _LAX_TRUE | _LAX_FALSE:
-            coerced[name] = value.strip().lower() in _LAX_TRUE
+        if isinstance(value, str) and value.lower() in _LAX_TRUE | _LAX_FALSE:
+            coerced[name] = value.lower() in _LAX_TRUE  # no strip: pydantic refuses " yes"
         elif type(value) in (int, float) and value in (0, 1):
             coerced[name] = bool(value)
     return coerced

@@ -313,6 +313,27 @@ def test_d10_lax_integers(make_mock, mock: Mock) -> None:
     assert mock.signed(ALICE, "GET", "/api_keys/?page=1.0").status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("page=1_0", 200),
+        ("page=+1.00", 200),
+        ("page=1.", 422),
+        ("page=_1", 422),
+        ("page=1__0", 422),
+    ],
+)
+def test_d10_lax_integers_read_as_pydantic_does(make_mock, query: str, status: int) -> None:
+    for quirk_mock in quirky(make_mock, "D10"):
+        assert quirk_mock.signed(ALICE, "GET", f"/api_keys/?{query}").status_code == status
+
+
+@pytest.mark.parametrize("value", [" yes", "no ", "\ttrue"])
+def test_d10_lax_booleans_are_not_stripped(make_mock, value: str) -> None:
+    for quirk_mock in quirky(make_mock, "D10"):
+        assert quirk_mock.create(ALICE, "lax", admin=value).status_code == 422
+
+
 @pytest.mark.parametrize("sub", [123, ["x"]])
 def test_d11_non_string_sub_is_500(make_mock, mock: Mock, sub) -> None:
     for quirk_mock in quirky(make_mock, "D11"):
