@@ -1,4 +1,4 @@
-"""The behaviour's rules (behaviour §1–§6), one check each, by URL.
+"""The behaviour's rules (behaviour §1–§6, and §9 where D12 is listed), one check each, by URL.
 
 Each `Rule` sends the requests its rule is about, as users A and B, and holds
 the answer to the exact status and detail the contract fixes. A check that
@@ -920,3 +920,23 @@ def _catch_all_answers(target: Target) -> None:
     expect(target.client.post(NOWHERE), target, 401, AUTH_REQUIRED, what=what + " (nobody)")
     answer = target.with_key(_admin_key(target), "POST", NOWHERE)
     expect(answer, target, 404, NO_CHUTE, what=what + " (a user)")
+
+
+@rule("catch-all-d3-key-use", "§9", "with D3: a key used at the catch-all counts as a use")
+def _catch_all_key_use(target: Target) -> None:
+    _catch_all_target(target)
+    recorder = target.recorder
+    if recorder is None or "D3" not in recorder.known:
+        pytest.skip("the composition with D3 holds only where D3 is listed too")
+    what = "rule catch-all-d3-key-use"
+    control = own_key(target, "rd3c")
+    target.with_key(control["secret_key"], "GET", "/api_keys/")
+    target.delete_key(target.user_a, control["api_key_id"])
+    if target.with_key(control["secret_key"], "GET", "/api_keys/").status_code != 200:
+        pytest.skip("the target does not honour a deleted key it has seen (no D3 cache)")
+    key = own_key(target, "rd3")
+    answer = target.with_key(key["secret_key"], "GET", NOWHERE)
+    expect(answer, target, 404, NO_CHUTE, what=what + " (its use at the catch-all)")
+    target.delete_key(target.user_a, key["api_key_id"])
+    answer = target.with_key(key["secret_key"], "GET", "/api_keys/")
+    expect(answer, target, 200, what=what + " (GET /api_keys/ after its delete, in D3's window)")

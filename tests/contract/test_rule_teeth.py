@@ -389,6 +389,13 @@ CAUGHT = [
         "(a user)",
         production=True,
     ),
+    Caught(
+        "catch_all_key_uncached",
+        "catch-all-d3-key-use",
+        ("status 401, expected 200", KEY_REFUSED),
+        "(GET /api_keys/ after its delete",
+        production=True,
+    ),
 ]
 
 

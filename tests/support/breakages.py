@@ -1005,9 +1005,15 @@ def _catch_all_caller(mp: pytest.MonkeyPatch, bug: str) -> None:
             if token is not None:
                 return self._seen(scope, Caller("jwt", authenticator.jwt_user(token)))
             path = scope["path"]
-            caller = authenticator.api_key(
-                authorization.split(" ")[-1], lambda key: allows(key, method, path)
-            )
+            cache = authenticator.key_cache
+            if bug == "key_uncached":  # the store asked directly, the key cache passed by
+                authenticator.key_cache = None
+            try:
+                caller = authenticator.api_key(
+                    authorization.split(" ")[-1], lambda key: allows(key, method, path)
+                )
+            finally:
+                authenticator.key_cache = cache
             return self._seen(scope, caller)
         return None
 
@@ -1035,6 +1041,12 @@ def catch_all_unknown_hotkey_refused(mp: pytest.MonkeyPatch) -> dict[str, Any]:
 def catch_all_scope_first_segment(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The catch-all reads a scope's object type from the path's first segment, not its last."""
     _catch_all_caller(mp, "scope_first_segment")
+    return {}
+
+
+def catch_all_key_uncached(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all looks API keys up in the store, past D3's key cache: no use counted."""
+    _catch_all_caller(mp, "key_uncached")
     return {}
 
 
@@ -1112,6 +1124,7 @@ BREAKAGES.update(
             catch_all_unknown_hotkey_refused,
             catch_all_scope_first_segment,
             catch_all_no_chute_without_bang,
+            catch_all_key_uncached,
         )
     }
 )
