@@ -25,6 +25,7 @@ from substrateinterface import Keypair
 
 from tests.contract.probes import create, expect, fail, own_key
 from tests.support import server_clock
+from tests.support.catch_all import NO_USER_HOTKEYS
 from tests.support.signing import hotkey_headers, signing_message
 from tests.support.target import Target
 
@@ -44,6 +45,7 @@ DELETE_NOT_FOUND = "API key not found, or does not belong to you"
 UNKNOWN_ID = "3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"
 # A hotkey no deployment has: not on any metagraph, no user account.
 STRANGER = Keypair.create_from_uri("//chutes-conformance-stranger")
+assert STRANGER.ss58_address in NO_USER_HOTKEYS  # the D12 recogniser knows it is nobody
 FIVE = [
     ("GET", "/registry/auth"),
     ("GET", "/api_keys/"),

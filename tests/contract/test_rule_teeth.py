@@ -396,6 +396,13 @@ CAUGHT = [
         "(GET /api_keys/ after its delete",
         production=True,
     ),
+    Caught(
+        "catch_all_nobody_unchecked",
+        "catch-all-a6-no-metagraph",
+        ("status 404, expected 401", NO_CHUTE),
+        "(a hotkey with no user)",
+        production=True,
+    ),
 ]
 
 

@@ -1050,6 +1050,23 @@ def catch_all_key_uncached(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def catch_all_nobody_unchecked(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """`if caller is None`, `caller.user is None` forgotten: a hotkey with no user passes."""
+    from mock_server.auth import Caller
+    from mock_server.quirks.catch_all import CatchAll
+
+    original = CatchAll.caller
+
+    async def caller(self, scope, receive):
+        found = await original(self, scope, receive)
+        if found is not None and found.user is None:
+            return Caller(found.kind, object())  # not None: the 404 for a user follows
+        return found
+
+    mp.setattr(CatchAll, "caller", caller)
+    return {}
+
+
 def catch_all_no_chute_without_bang(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The catch-all's 'No matching chute found!' lost its '!'."""
     from mock_server.quirks import catch_all
@@ -1125,6 +1142,7 @@ BREAKAGES.update(
             catch_all_scope_first_segment,
             catch_all_no_chute_without_bang,
             catch_all_key_uncached,
+            catch_all_nobody_unchecked,
         )
     }
 )
