@@ -840,6 +840,36 @@ def _catch_all_nonce(target: Target) -> None:
         expect(answer, target, 401, INVALID_NONCE, what=f"{what} ({label})")
 
 
+@rule(
+    "catch-all-a1-nonce-edge",
+    "§9",
+    "A.1: the window's edge is strict at the catch-all (clock frozen)",
+    control=True,
+)
+def _catch_all_nonce_edge(target: Target) -> None:
+    _catch_all_target(target)
+    k = int(target.now())
+    plan = [  # (frozen clock, nonce, status): refused at exactly 600 s, passes at 599.999 s
+        (k, k - 600, 401),
+        (k, k + 600, 401),
+        (k + 0.999, k - 599, 404),
+        (k + 0.001, k + 600, 404),
+    ]
+    try:
+        for now, nonce, status in plan:
+            target.client.put("/_mock/clock", json={"now": now}).raise_for_status()
+            answer = _signed_raw(target, target.user_a.keypair, "POST", NOWHERE, nonce=nonce)
+            expect(
+                answer,
+                target,
+                status,
+                INVALID_NONCE if status == 401 else NO_CHUTE,
+                what=f"rule catch-all-a1-nonce-edge (nonce - now = {nonce - now:+.3f} s)",
+            )
+    finally:
+        target.client.put("/_mock/clock", json={"now": None})
+
+
 @rule("catch-all-a2-unsignable", "§9", "A.2: signed GET/HEAD/DELETE: refused before the signature")
 def _catch_all_unsignable(target: Target) -> None:
     _catch_all_target(target)

@@ -403,6 +403,14 @@ CAUGHT = [
         "(a hotkey with no user)",
         production=True,
     ),
+    Caught(
+        "nonce_window_inclusive",
+        "catch-all-a1-nonce-edge",
+        ("status 404, expected 401", NO_CHUTE),
+        "nonce - now = -600.000 s",
+        by_url=False,
+        production=True,
+    ),
 ]
 
 
