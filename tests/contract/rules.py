@@ -23,7 +23,7 @@ import httpx
 import pytest
 from substrateinterface import Keypair
 
-from tests.contract.probes import create, expect, fail, own_key
+from tests.contract.probes import create, current_test, expect, fail, own_key
 from tests.support import server_clock
 from tests.support.catch_all import NO_USER_HOTKEYS
 from tests.support.signing import hotkey_headers, signing_message
@@ -689,6 +689,8 @@ def _catch_all_target(target: Target) -> None:
         not_found = False
     if not_found:
         pytest.skip("the target follows the contract's routing (§1): no catch-all (D12)")
+    # Its answer shows D12 (observed in the report), whatever the check finds next.
+    recorder.judge(target.exchange(probe), test=current_test(), what="GET /conformance-nowhere")
 
 
 def _signed_raw(
