@@ -1,4 +1,4 @@
-"""The behaviour's rules (behaviour §1–§6), one check each, by URL.
+"""The behaviour's rules (behaviour §1–§6, and §9 where D12 is listed), one check each, by URL.
 
 Each `Rule` sends the requests its rule is about, as users A and B, and holds
 the answer to the exact status and detail the contract fixes. A check that
@@ -19,10 +19,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
+import pytest
 from substrateinterface import Keypair
 
-from tests.contract.probes import create, expect, fail, own_key
+from tests.contract.probes import create, current_test, expect, fail, own_key
 from tests.support import server_clock
+from tests.support.catch_all import NO_USER_HOTKEYS
 from tests.support.signing import hotkey_headers, signing_message
 from tests.support.target import Target
 
@@ -42,6 +45,7 @@ DELETE_NOT_FOUND = "API key not found, or does not belong to you"
 UNKNOWN_ID = "3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"
 # A hotkey no deployment has: not on any metagraph, no user account.
 STRANGER = Keypair.create_from_uri("//chutes-conformance-stranger")
+assert STRANGER.ss58_address in NO_USER_HOTKEYS  # the D12 recogniser knows it is nobody
 FIVE = [
     ("GET", "/registry/auth"),
     ("GET", "/api_keys/"),
@@ -662,3 +666,311 @@ def _jwt_unknown_user(target: Target) -> None:
 def _jwt_sub_number(target: Target) -> None:
     answer = _with_jwt(target, _mint(target, sub=123))
     expect(answer, target, 401, JWT_INVALID, what="rule jwt-non-string-sub-401")
+
+
+# §9 production's catch-all route (D12) ------------------------------------------------
+NO_CHUTE = "No matching chute found!"
+AUTH_REQUIRED = "Authentication required."
+NO_PURPOSE = "Either payload_str or purpose must be provided"
+CATCH_ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
+NOWHERE = "/conformance-nowhere/x"  # a path no deployment routes
+
+
+def _catch_all_target(target: Target) -> None:
+    """Skip unless the target's deployment has production's catch-all (D12):
+    listed among its known deviations, and shown by its routing."""
+    recorder = target.recorder
+    if recorder is None or "D12" not in recorder.known:
+        pytest.skip("behaviour §9 holds only where D12 is listed (--known-deviations)")
+    probe = target.client.get("/conformance-nowhere")
+    try:
+        not_found = probe.status_code == 404 and probe.json().get("detail") == "Not Found"
+    except ValueError:
+        not_found = False
+    if not_found:
+        pytest.skip("the target follows the contract's routing (§1): no catch-all (D12)")
+    # Its answer shows D12 (observed in the report), whatever the check finds next.
+    recorder.judge(target.exchange(probe), test=current_test(), what="GET /conformance-nowhere")
+
+
+def _signed_raw(
+    target: Target,
+    identity_keypair: Keypair,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    nonce: int | str | None = None,
+    signature: str | None = None,
+    drop_nonce: bool = False,
+) -> httpx.Response:
+    """A request signed over `hotkey:nonce:sha256(body)` (the catch-all's message)."""
+    nonce = int(target.now()) if nonce is None else nonce
+    headers = hotkey_headers(identity_keypair, nonce, None, body)
+    if signature is not None:
+        headers["X-Chutes-Signature"] = signature
+    if drop_nonce:
+        del headers["X-Chutes-Nonce"]
+    return target.client.request(method, path, content=body, headers=headers)
+
+
+def _json_length(detail: str) -> str:
+    return str(len(json.dumps({"detail": detail}, separators=(",", ":")).encode()))
+
+
+def _expect_head(answer: httpx.Response, target: Target, status: int, detail: str, what: str):
+    """HEAD through the catch-all: the status and headers of the JSON error, no body."""
+    expect(answer, target, status, what=what)
+    length = answer.headers.get("content-length")
+    problems = []
+    if not answer.headers.get("content-type", "").startswith("application/json"):
+        problems.append(f"content-type {answer.headers.get('content-type')!r}")
+    if length != _json_length(detail):
+        problems.append(f"content-length {length!r}, expected {_json_length(detail)!r}")
+    if answer.content:
+        problems.append(f"a body of {len(answer.content)} bytes, expected none")
+    if problems:
+        fail(answer, target, f"{what}: " + "; ".join(problems) + f" ({detail!r})", what=what)
+
+
+@rule("catch-all-r1-methods", "§9", "R1: a wrong method on the five paths reaches the catch-all")
+def _catch_all_methods(target: Target) -> None:
+    _catch_all_target(target)
+    key = _admin_key(target)
+    for method, path in [
+        ("PATCH", "/api_keys/"),
+        ("PUT", f"/api_keys/{UNKNOWN_ID}"),
+        ("POST", "/registry/auth"),
+        ("DELETE", "/api_keys/"),
+    ]:
+        answer = target.with_key(key, method, path)
+        expect(answer, target, 404, NO_CHUTE, what=f"rule catch-all-r1-methods ({method} {path})")
+
+
+@rule("catch-all-r1-paths", "§9", "R1: slash variants and unknown paths reach the catch-all")
+def _catch_all_paths(target: Target) -> None:
+    _catch_all_target(target)
+    key = _admin_key(target)
+    for path in ["/api_keys/x/y", "/", "/api_keys", "/registry/auth/", f"/api_keys/{UNKNOWN_ID}/"]:
+        answer = target.with_key(key, "GET", path)
+        expect(answer, target, 404, NO_CHUTE, what=f"rule catch-all-r1-paths (GET {path})")
+
+
+@rule("catch-all-r2-405-allow", "§9", "R2: another method: 405, Allow GET or the six methods")
+def _catch_all_r2(target: Target) -> None:
+    _catch_all_target(target)
+    for path, wanted in [
+        ("/api_keys/", {"GET"}),
+        ("/registry/auth", {"GET"}),
+        (f"/api_keys/{UNKNOWN_ID}", {"GET"}),
+        (NOWHERE, set(CATCH_ALL_METHODS)),
+    ]:
+        what = f"rule catch-all-r2-405-allow (OPTIONS {path})"
+        answer = target.client.request("OPTIONS", path)
+        expect(answer, target, 405, "Method Not Allowed", what=what)
+        allow = {m.strip() for m in answer.headers.get("allow", "").split(",") if m.strip()}
+        if allow != wanted:
+            fail(
+                answer,
+                target,
+                f"{what}: Allow {answer.headers.get('allow')!r}, expected {sorted(wanted)}",
+                what=what,
+            )
+
+
+@rule("catch-all-r3-five-unchanged", "§9", "R3: the five operations answer as the contract")
+def _catch_all_r3(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-r3-five-unchanged"
+    expect(
+        target.signed(target.user_a, "GET", "/registry/auth"),
+        target,
+        200,
+        what=what + " (GET /registry/auth)",
+    )
+    expect(
+        target.signed(target.user_a, "GET", "/api_keys/"),
+        target,
+        200,
+        what=what + " (GET /api_keys/)",
+    )
+    answer = create(target, target.user_a, {"name": target.ledger.name("r3"), "admin": True})
+    key_id = expect(answer, target, 200, what=what + " (POST /api_keys/)")["api_key_id"]
+    path = f"/api_keys/{key_id}"
+    expect(
+        target.signed(target.user_a, "GET", path), target, 200, what=what + " (GET /api_keys/{id})"
+    )
+    expect(
+        target.delete_key(target.user_a, key_id),
+        target,
+        200,
+        what=what + " (DELETE /api_keys/{id})",
+    )
+
+
+@rule("catch-all-head", "§9", "HEAD is never a real route: the catch-all's status, no body")
+def _catch_all_head(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-head"
+    answer = target.with_key(_admin_key(target), "HEAD", "/api_keys/")
+    _expect_head(answer, target, 404, NO_CHUTE, what + " (HEAD /api_keys/, a user)")
+    answer = target.client.head("/registry/auth")
+    _expect_head(answer, target, 401, AUTH_REQUIRED, what + " (HEAD /registry/auth, nobody)")
+
+
+@rule("catch-all-decoded-path", "§9", "routing uses the percent-decoded path: /api_keys%2F")
+def _catch_all_decoded(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-decoded-path"
+    expect(target.signed(target.user_a, "GET", "/api_keys%2F"), target, 200, what=what + " (GET)")
+    answer = target.with_key(_admin_key(target), "DELETE", "/api_keys%2F")
+    expect(answer, target, 404, NO_CHUTE, what=what + " (DELETE)")
+
+
+@rule("catch-all-a1-nonce-first", "§9", "A.1: the nonce is checked first: Invalid nonce!")
+def _catch_all_nonce(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-a1-nonce-first"
+    keypair = target.user_a.keypair
+    for label, kwargs in [
+        ("no nonce, signature zz", {"drop_nonce": True, "signature": "zz"}),
+        ("nonce 12a, signature zz", {"nonce": "12a", "signature": "zz"}),
+        ("nonce 700 s old, signed", {"nonce": int(target.now()) - 700}),
+        ("nonce 700 s ahead, signed", {"nonce": int(target.now()) + 700}),
+    ]:
+        answer = _signed_raw(target, keypair, "POST", NOWHERE, **kwargs)
+        expect(answer, target, 401, INVALID_NONCE, what=f"{what} ({label})")
+
+
+@rule(
+    "catch-all-a1-nonce-edge",
+    "§9",
+    "A.1: the window's edge is strict at the catch-all (clock frozen)",
+    control=True,
+)
+def _catch_all_nonce_edge(target: Target) -> None:
+    _catch_all_target(target)
+    k = int(target.now())
+    plan = [  # (frozen clock, nonce, status): refused at exactly 600 s, passes at 599.999 s
+        (k, k - 600, 401),
+        (k, k + 600, 401),
+        (k + 0.999, k - 599, 404),
+        (k + 0.001, k + 600, 404),
+    ]
+    try:
+        for now, nonce, status in plan:
+            target.client.put("/_mock/clock", json={"now": now}).raise_for_status()
+            answer = _signed_raw(target, target.user_a.keypair, "POST", NOWHERE, nonce=nonce)
+            expect(
+                answer,
+                target,
+                status,
+                INVALID_NONCE if status == 401 else NO_CHUTE,
+                what=f"rule catch-all-a1-nonce-edge (nonce - now = {nonce - now:+.3f} s)",
+            )
+    finally:
+        target.client.put("/_mock/clock", json={"now": None})
+
+
+@rule("catch-all-a2-unsignable", "§9", "A.2: signed GET/HEAD/DELETE: refused before the signature")
+def _catch_all_unsignable(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-a2-unsignable"
+    keypair = target.user_a.keypair
+    for method in ("GET", "DELETE"):
+        answer = _signed_raw(target, keypair, method, NOWHERE, signature="zz")
+        expect(answer, target, 401, NO_PURPOSE, what=f"{what} ({method}, signature zz)")
+    answer = _signed_raw(target, keypair, "HEAD", NOWHERE, signature="zz")
+    _expect_head(answer, target, 401, NO_PURPOSE, f"{what} (HEAD, signature zz)")
+
+
+@rule("catch-all-a3-body-hash", "§9", "A.3: the message signs the sha256 of the raw body")
+def _catch_all_body_hash(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-a3-body-hash"
+    keypair = target.user_a.keypair
+    for body in (b'{"not": "parsed"', b""):
+        answer = _signed_raw(target, keypair, "POST", NOWHERE, body=body)
+        expect(answer, target, 404, NO_CHUTE, what=f"{what} (POST, {len(body)} bytes)")
+
+
+@rule("catch-all-a4-not-hex", "§9", "A.4: a signature not hex: Invalid signature: ...")
+def _catch_all_not_hex(target: Target) -> None:
+    _catch_all_target(target)
+    answer = _signed_raw(target, target.user_a.keypair, "PUT", NOWHERE, signature="zz")
+    wanted = (
+        "Invalid signature: zz, with error: "
+        "non-hexadecimal number found in fromhex() arg at position 0"
+    )
+    expect(answer, target, 401, wanted, what="rule catch-all-a4-not-hex")
+
+
+@rule("catch-all-a5-bad-signature", "§9", "A.5: a bad signature: 401 naming hotkey and message")
+def _catch_all_bad_signature(target: Target) -> None:
+    _catch_all_target(target)
+    nonce = int(target.now())
+    hotkey = target.user_a.hotkey
+    message = signing_message(hotkey, str(nonce), None, b"")
+    forged = target.user_b.keypair.sign(message).hex()
+    answer = _signed_raw(
+        target, target.user_a.keypair, "PATCH", NOWHERE, nonce=nonce, signature=forged
+    )
+    wanted = f"Invalid request signature for hotkey {hotkey}. Message: {message}"
+    expect(answer, target, 401, wanted, what="rule catch-all-a5-bad-signature")
+
+
+@rule("catch-all-a6-no-metagraph", "§9", "A.6: no metagraph check; a hotkey with no user: nobody")
+def _catch_all_no_metagraph(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-a6-no-metagraph"
+    answer = _signed_raw(target, STRANGER, "POST", NOWHERE)
+    expect(answer, target, 401, AUTH_REQUIRED, what=what + " (a hotkey with no user)")
+    for identity in (target.user_a, target.user_b):
+        answer = _signed_raw(target, identity.keypair, "POST", NOWHERE)
+        expect(answer, target, 404, NO_CHUTE, what=f"{what} (user {identity.label})")
+
+
+@rule("catch-all-b-keys", "§9", "B: API keys at the catch-all, scopes on the last segment (D8)")
+def _catch_all_keys(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-b-keys"
+    key = _admin_key(target)
+    scoped = own_key(target, "rcb", admin=False, scopes=[{"object_type": "chutes"}])["secret_key"]
+    for token, path, status, detail, label in [
+        (scoped, "/chutes/x/images", 401, KEY_REFUSED, "scope chutes, last segment images"),
+        (scoped, "/images/x/chutes", 404, NO_CHUTE, "scope chutes, last segment chutes"),
+        ("not-a-key", NOWHERE, 401, MALFORMED_KEY, "malformed"),
+        (key[:-1] + ("A" if key[-1] != "A" else "B"), NOWHERE, 401, KEY_REFUSED, "wrong secret"),
+        (key, NOWHERE, 404, NO_CHUTE, "admin key"),
+    ]:
+        answer = target.with_key(token, "GET", path)
+        expect(answer, target, status, detail, what=f"{what} ({label}: GET {path})")
+
+
+@rule("catch-all-c-answers", "§9", "C: nobody: 401 Authentication required.; a user: 404")
+def _catch_all_answers(target: Target) -> None:
+    _catch_all_target(target)
+    what = "rule catch-all-c-answers"
+    expect(target.client.post(NOWHERE), target, 401, AUTH_REQUIRED, what=what + " (nobody)")
+    answer = target.with_key(_admin_key(target), "POST", NOWHERE)
+    expect(answer, target, 404, NO_CHUTE, what=what + " (a user)")
+
+
+@rule("catch-all-d3-key-use", "§9", "with D3: a key used at the catch-all counts as a use")
+def _catch_all_key_use(target: Target) -> None:
+    _catch_all_target(target)
+    recorder = target.recorder
+    if recorder is None or "D3" not in recorder.known:
+        pytest.skip("the composition with D3 holds only where D3 is listed too")
+    what = "rule catch-all-d3-key-use"
+    control = own_key(target, "rd3c")
+    target.with_key(control["secret_key"], "GET", "/api_keys/")
+    target.delete_key(target.user_a, control["api_key_id"])
+    if target.with_key(control["secret_key"], "GET", "/api_keys/").status_code != 200:
+        pytest.skip("the target does not honour a deleted key it has seen (no D3 cache)")
+    key = own_key(target, "rd3")
+    answer = target.with_key(key["secret_key"], "GET", NOWHERE)
+    expect(answer, target, 404, NO_CHUTE, what=what + " (its use at the catch-all)")
+    target.delete_key(target.user_a, key["api_key_id"])
+    answer = target.with_key(key["secret_key"], "GET", "/api_keys/")
+    expect(answer, target, 200, what=what + " (GET /api_keys/ after its delete, in D3's window)")

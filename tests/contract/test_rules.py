@@ -1,4 +1,4 @@
-"""Every rule of behaviour §1–§6 a client with two users can observe, one
+"""Every rule of behaviour §1–§6 and §9 (D12) a client with two users can observe, one
 test each (`rules.RULES`): the exact status and detail, by URL or in-process."""
 
 from __future__ import annotations

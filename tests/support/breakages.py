@@ -873,6 +873,208 @@ def catch_all_checks_get_signatures(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def _relaid_routes(mp: pytest.MonkeyPatch, relay: Callable[[list], list]) -> None:
+    """Production's routes laid out, then changed by `relay`."""
+    from mock_server.quirks import catch_all
+
+    original = catch_all.production_routes
+    mp.setattr(catch_all, "production_routes", lambda routes, state: relay(original(routes, state)))
+
+
+def catch_all_without_patch(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all's methods lost PATCH (a missed method): R1 answers 405 instead."""
+    from mock_server.quirks import catch_all
+
+    mp.setattr(catch_all, "CATCH_ALL_METHODS", ("GET", "POST", "PUT", "DELETE", "HEAD"))
+    return {}
+
+
+def catch_all_one_segment(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all's path `/{path}`, its `:path` converter forgotten: one segment only."""
+    from starlette.routing import Route
+
+    from mock_server.quirks import catch_all
+
+    def relay(routes: list) -> list:
+        last = routes[-1]
+        return [*routes[:-1], Route("/{path}", last.endpoint, methods=catch_all.CATCH_ALL_METHODS)]
+
+    _relaid_routes(mp, relay)
+    return {}
+
+
+def implicit_head_kept(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The GET routes kept Starlette's implicit HEAD: `Allow: GET, HEAD`, HEAD a real route."""
+    from starlette.routing import Route
+
+    def relay(routes: list) -> list:
+        for route in routes[:-1]:
+            operations = getattr(getattr(route, "endpoint", None), "operations", None)
+            if isinstance(route, Route) and route.methods == {"GET"} and operations:
+                route.methods = {"GET", "HEAD"}
+                mp.setitem(operations, "HEAD", operations["GET"])  # HEAD served as GET
+        return routes
+
+    _relaid_routes(mp, relay)
+    return {}
+
+
+def catch_all_first(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all registered before the real routes (a flipped order): it answers all."""
+    _relaid_routes(mp, lambda routes: [routes[-1], *routes[:-1]])
+    return {}
+
+
+def catch_all_head_length_zero(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """HEAD at the catch-all built from the empty body it sends: `content-length: 0`."""
+    from mock_server.quirks.catch_all import CatchAll
+
+    original = CatchAll.__call__
+
+    async def call(self, scope, receive, send):
+        async def sending(message):
+            if scope["method"] == "HEAD" and message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k != b"content-length"]
+                message = {**message, "headers": [*headers, (b"content-length", b"0")]}
+            await send(message)
+
+        await original(self, scope, receive, sending)
+
+    mp.setattr(CatchAll, "__call__", call)
+    return {}
+
+
+def routes_on_raw_path(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Production's routes matched on the raw path, not the percent-decoded one."""
+
+    def relay(routes: list) -> list:
+        for route in routes:
+            matches = route.matches
+
+            def raw_matches(scope, matches=matches):
+                raw = scope.get("raw_path") or scope["path"].encode()
+                return matches({**scope, "path": raw.decode("latin-1").split("?")[0]})
+
+            route.matches = raw_matches
+        return routes
+
+    _relaid_routes(mp, relay)
+    return {}
+
+
+def _catch_all_caller(mp: pytest.MonkeyPatch, bug: str) -> None:
+    """The catch-all's `caller` (A, B, C) as written, with one `bug`."""
+    import hashlib
+
+    from mock_server.auth import Caller, bearer_jwt
+    from mock_server.errors import SIGNED_WITHOUT_BODY, Unauthorized
+    from mock_server.pipeline import has_body, header_map, read_body
+    from mock_server.quirks import catch_all, scopes
+
+    def allows(key, method: str, path: str) -> bool:
+        if bug == "scope_first_segment":  # the object type read from the first segment
+            path = "/".join(path.split("/")[:2])
+        return scopes.key_allows(key, method, path)
+
+    async def caller(self, scope, receive):
+        authenticator = self.state.authenticator
+        headers = header_map(scope)
+        method = scope["method"]
+        hotkey = headers.get("x-chutes-hotkey", "")
+        signature = headers.get("x-chutes-signature", "")
+        if hotkey and signature:
+            nonce = headers.get("x-chutes-nonce")
+            if bug != "nonce_last":
+                authenticator.check_nonce(nonce)
+            if method in catch_all.UNSIGNABLE_METHODS:
+                raise Unauthorized(SIGNED_WITHOUT_BODY)
+            limit = self.state.settings.max_body_bytes
+            read = has_body(headers) and bug != "body_unread"
+            raw = await read_body(scope, receive, headers, limit) if read else b""
+            message = f"{hotkey}:{nonce}:{hashlib.sha256(raw).hexdigest()}"
+            authenticator.check_signature(hotkey, signature, message)
+            if bug == "nonce_last":
+                authenticator.check_nonce(nonce)
+            user = self.state.store.user_by_hotkey(hotkey)
+            if user is None and bug == "unknown_hotkey_refused":
+                raise Unauthorized(f"Could not find user with hotkey: {hotkey}")
+            return self._seen(scope, Caller("hotkey", user))
+        authorization = headers.get("authorization", "")
+        if authorization:
+            token = bearer_jwt(authorization)
+            if token is not None:
+                return self._seen(scope, Caller("jwt", authenticator.jwt_user(token)))
+            path = scope["path"]
+            cache = authenticator.key_cache
+            if bug == "key_uncached":  # the store asked directly, the key cache passed by
+                authenticator.key_cache = None
+            try:
+                caller = authenticator.api_key(
+                    authorization.split(" ")[-1], lambda key: allows(key, method, path)
+                )
+            finally:
+                authenticator.key_cache = cache
+            return self._seen(scope, caller)
+        return None
+
+    mp.setattr(catch_all.CatchAll, "caller", caller)
+
+
+def catch_all_nonce_last(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all checks the nonce after the signature (a flipped order)."""
+    _catch_all_caller(mp, "nonce_last")
+    return {}
+
+
+def catch_all_body_unread(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all's message hashes an empty body, the raw one never read."""
+    _catch_all_caller(mp, "body_unread")
+    return {}
+
+
+def catch_all_unknown_hotkey_refused(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all refuses a hotkey with no user, as the real routes do."""
+    _catch_all_caller(mp, "unknown_hotkey_refused")
+    return {}
+
+
+def catch_all_scope_first_segment(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all reads a scope's object type from the path's first segment, not its last."""
+    _catch_all_caller(mp, "scope_first_segment")
+    return {}
+
+
+def catch_all_key_uncached(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all looks API keys up in the store, past D3's key cache: no use counted."""
+    _catch_all_caller(mp, "key_uncached")
+    return {}
+
+
+def catch_all_nobody_unchecked(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """`if caller is None`, `caller.user is None` forgotten: a hotkey with no user passes."""
+    from mock_server.auth import Caller
+    from mock_server.quirks.catch_all import CatchAll
+
+    original = CatchAll.caller
+
+    async def caller(self, scope, receive):
+        found = await original(self, scope, receive)
+        if found is not None and found.user is None:
+            return Caller(found.kind, object())  # not None: the 404 for a user follows
+        return found
+
+    mp.setattr(CatchAll, "caller", caller)
+    return {}
+
+
+def catch_all_no_chute_without_bang(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The catch-all's 'No matching chute found!' lost its '!'."""
+    from mock_server.quirks import catch_all
+
+    mp.setattr(catch_all, "NO_MATCHING_CHUTE", "No matching chute found")
+    return {}
+
+
 BREAKAGES.update(
     {
         breakage.__name__: breakage
@@ -928,6 +1130,19 @@ BREAKAGES.update(
             jwt_sub_type_is_422,
             catch_all_detail_without_stop,
             catch_all_checks_get_signatures,
+            catch_all_without_patch,
+            catch_all_one_segment,
+            implicit_head_kept,
+            catch_all_first,
+            catch_all_head_length_zero,
+            routes_on_raw_path,
+            catch_all_nonce_last,
+            catch_all_body_unread,
+            catch_all_unknown_hotkey_refused,
+            catch_all_scope_first_segment,
+            catch_all_no_chute_without_bang,
+            catch_all_key_uncached,
+            catch_all_nobody_unchecked,
         )
     }
 )

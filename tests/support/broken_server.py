@@ -35,10 +35,39 @@ def _serve(name: str, quirks: str, sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _parse_specs_once() -> None:
+    """Parse the OpenAPI documents here, once: each child gets its own copy
+    instead of parsing the YAML again (the children's main start-up cost)."""
+    import copy
+
+    from mock_server import spec
+    from mock_server.settings import Settings
+
+    parse = spec.load_document
+    parsed: dict = {}
+
+    def load_document(path):
+        if path not in parsed:
+            parsed[path] = parse(path)
+        return copy.deepcopy(parsed[path])
+
+    spec.load_document = load_document  # this launcher's process (and its children) only
+    defaults = Settings()
+    load_document(defaults.spec_path)
+    load_document(defaults.control_spec_path)
+
+
 def main(specs: list[str]) -> None:
-    import mock_server.app  # noqa: F401  (imported once, before forking)
+    # Imported once, before forking: each child would otherwise pay for them again.
+    import pytest  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import mock_server.app
+    import mock_server.quirks
+    import mock_server.settings  # noqa: F401
     import tests.support.breakages  # noqa: F401
 
+    _parse_specs_once()
     children: list[int] = []
     for spec in specs:
         name, _, quirks = spec.partition("@")

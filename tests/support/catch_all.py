@@ -45,6 +45,8 @@ ACTIONS = {"POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "delete"
 NO_OBJECT_ID = "__list_or_invalid__"  # production's object id for a path not shaped /a/b
 
 Answer = tuple[int, str | None]
+# Hotkeys no deployment has a user for: the suites' stranger (`rules.STRANGER`).
+NO_USER_HOTKEYS = frozenset({Keypair.create_from_uri("//chutes-conformance-stranger").ss58_address})
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def _hotkey_answers(exchange: Exchange, facts: Facts) -> set[Answer]:
         return found | {(401, f"Invalid request signature for hotkey {hotkey}. Message: {message}")}
     if hotkey in facts.users:
         return found | {(404, NO_CHUTE)}
+    if hotkey in NO_USER_HOTKEYS:
+        return found | {(401, AUTH_REQUIRED)}
     return found | {(404, NO_CHUTE), (401, AUTH_REQUIRED)}
 
 
