@@ -142,6 +142,8 @@ def _hotkey_answers(exchange: Exchange, facts: Facts) -> set[Answer]:
 def _api_key_answers(exchange: Exchange, token: str, facts: Facts) -> set[Answer]:
     if key_id_of(token) is None:
         return {(401, MALFORMED_KEY)}
+    if facts.keys.wrong_secret(token):  # a key of this run with another secret
+        return {(401, KEY_REFUSED)}
     known = facts.keys.facts(token)
     if known is None or known.admin is None:
         return {(401, KEY_REFUSED), (404, NO_CHUTE)}

@@ -69,6 +69,16 @@ class KeyJournal:
             return None  # the right id with a wrong secret is another credential
         return facts
 
+    def wrong_secret(self, token: str | None) -> bool:
+        """True when `token` names a key this run created, with another secret."""
+        facts = self.keys.get(key_id_of(token) or "")
+        return (
+            token is not None
+            and facts is not None
+            and facts.token_digest is not None
+            and facts.token_digest != digest(token)
+        )
+
     def saw(self, exchange: Exchange) -> None:
         if exchange.method == "POST" and exchange.path == "/api_keys/":
             self._created(exchange)

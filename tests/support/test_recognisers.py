@@ -326,6 +326,15 @@ def test_d12_unauthenticated():
     assert shown(catch_all("GET", "/api_keys/", 401, "Authentication required.")) == set()
 
 
+def test_d12_a_known_key_with_another_secret_is_refused_exactly():
+    other = TOKEN[:-1] + ("y" if TOKEN[-1] != "y" else "z")
+    auth = {"Authorization": f"Basic {other}"}
+    refused = catch_all("GET", "/x", 401, "Invalid token or user not found", headers=auth)
+    accepted = catch_all("GET", "/x", 404, "No matching chute found!", headers=auth)
+    assert shown(refused, key_context(admin=True)) == {"D12"}
+    assert shown(accepted, key_context(admin=True)) == set()  # a secret left unchecked
+
+
 def test_d12_hotkey_rules():
     get = signed("GET", "/x")
     no_purpose = "Either payload_str or purpose must be provided"
