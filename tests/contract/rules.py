@@ -482,14 +482,37 @@ def _limit_zero(target: Target) -> None:
         own_key(target, f"rl0{n}")
     answer = target.signed(target.user_a, "GET", "/api_keys/?limit=0")
     body = expect(answer, target, 200, what=what)
+    # At most 25: other clients of user A may delete keys meanwhile, and the
+    # answer's own total says how many there were.
+    want = min(25, body["total"]) if isinstance(body.get("total"), int) else 25
     got = (len(body["items"]), body["limit"])
-    if got != (25, 0):
+    if got != (want, 0):
         fail(
             answer,
             target,
-            f"{what}: {got[0]} items with limit {got[1]}, expected 25 with limit 0",
+            f"{what}: {got[0]} items with limit {got[1]}, expected {want} with limit 0",
             what=what,
         )
+
+
+# Other clients of user A (another run, other xdist workers) may change the
+# list while it is walked page by page: a walk counts only when the whole list
+# is the same before and after it, and a mismatch only when it comes back.
+PAGE_WALKS = 6
+PAGE_MISMATCHES = 3
+
+
+def _walk(target: Target, what: str) -> tuple[list[str], list[str], list[int], bool]:
+    """The whole list, its pages of 2 joined, their totals, and whether it held still."""
+    ids = [item["api_key_id"] for item in _list(target, "?limit=10000", what)["items"]]
+    paged: list[str] = []
+    totals: list[int] = []
+    for page in range(len(ids) // 2 + 1):
+        body = _list(target, f"?page={page}&limit=2", what)
+        totals.append(body["total"])
+        paged += [item["api_key_id"] for item in body["items"]]
+    after = [item["api_key_id"] for item in _list(target, "?limit=10000", what)["items"]]
+    return ids, paged, totals, after == ids
 
 
 @rule("list-pages-partition", "§4", "pages are positions [page*limit, +limit) of one order")
@@ -497,15 +520,19 @@ def _pages(target: Target) -> None:
     what = "rule list-pages-partition"
     for n in range(3):
         own_key(target, f"rpg{n}")
-    whole = _list(target, "?limit=10000", what)
-    ids = [item["api_key_id"] for item in whole["items"]]
-    paged: list[str] = []
-    for page in range(len(ids) // 2 + 1):
-        body = _list(target, f"?page={page}&limit=2", what)
-        if body["total"] != len(ids):
-            raise AssertionError(f"{what}: total {body['total']}, expected {len(ids)}")
-        paged += [item["api_key_id"] for item in body["items"]]
-    if paged != ids:
+    mismatches = 0
+    for _ in range(PAGE_WALKS):
+        ids, paged, totals, steady = _walk(target, what)
+        if not steady:
+            continue
+        if all(total == len(ids) for total in totals) and paged == ids:
+            return
+        mismatches += 1
+        if mismatches < PAGE_MISMATCHES:
+            continue
+        wrong = [total for total in totals if total != len(ids)]
+        if wrong:
+            raise AssertionError(f"{what}: total {wrong[0]}, expected {len(ids)}")
         answer = target.signed(target.user_a, "GET", "/api_keys/?page=1&limit=2")
         fail(
             answer,
@@ -514,6 +541,7 @@ def _pages(target: Target) -> None:
             f"with gaps, expected the {len(ids)} of the whole list",
             what=what,
         )
+    pytest.skip(f"{what}: other clients changed user A's keys during every walk of the list")
 
 
 @rule("list-page-past-end-empty", "§4", "a page past the end: 200, no items")
