@@ -132,20 +132,28 @@ def _unknown_path(target: Target) -> None:
     expect(answer, target, 404, "Not Found", what="rule routing-404")
 
 
+def expect_422(
+    answer: httpx.Response, target: Target, kind: str, loc: list | None, *, what: str
+) -> None:
+    """A 422 whose first entry has this type (and, given one, this `loc`)."""
+    body = expect(answer, target, 422, what=what)
+    detail = body.get("detail") if isinstance(body, dict) else None
+    entry = detail[0] if isinstance(detail, list) and detail else {}
+    at = f" at {loc}" if loc is not None else ""
+    if (
+        not isinstance(entry, dict)
+        or entry.get("type") != kind
+        or (loc is not None and entry.get("loc") != loc)
+    ):
+        fail(answer, target, f"{what}: detail {entry!r}, expected {kind}{at}", what=what)
+
+
 @rule("order-json-before-auth", "§1", "a body that is not JSON: 422 before authentication")
 def _json_before_auth(target: Target) -> None:
     answer = target.client.post(
         "/api_keys/", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    body = expect(answer, target, 422, what="rule order-json-before-auth")
-    entry = (body or {}).get("detail", [{}])[0] if isinstance(body, dict) else {}
-    if not isinstance(entry, dict) or entry.get("type") != "json_invalid":
-        fail(
-            answer,
-            target,
-            f"rule order-json-before-auth: detail {entry!r}, expected type json_invalid",
-            what="rule order-json-before-auth",
-        )
+    expect_422(answer, target, "json_invalid", None, what="rule order-json-before-auth")
 
 
 @rule("order-auth-before-query", "§1", "?page=abc: 401 without credentials, 422 with them")
@@ -153,30 +161,14 @@ def _auth_before_query(target: Target) -> None:
     what = "rule order-auth-before-query"
     expect(target.client.get("/api_keys/?page=abc"), target, 401, NO_CREDENTIALS, what=what)
     answer = target.signed(target.user_a, "GET", "/api_keys/?page=abc")
-    body = expect(answer, target, 422, what=what)
-    entry = body["detail"][0] if isinstance(body, dict) and body.get("detail") else {}
-    if entry.get("type") != "int_parsing" or entry.get("loc") != ["query", "page"]:
-        fail(
-            answer,
-            target,
-            f"{what}: detail {entry!r}, expected int_parsing at ['query', 'page']",
-            what=what,
-        )
+    expect_422(answer, target, "int_parsing", ["query", "page"], what=what)
 
 
 @rule("validation-missing-field", "§1", "a create body without name: 422 missing at body.name")
 def _missing_field(target: Target) -> None:
     what = "rule validation-missing-field"
     answer = target.signed(target.user_a, "POST", "/api_keys/", body=_body({"admin": True}))
-    body = expect(answer, target, 422, what=what)
-    entry = body["detail"][0] if isinstance(body, dict) and body.get("detail") else {}
-    if entry.get("type") != "missing" or entry.get("loc") != ["body", "name"]:
-        fail(
-            answer,
-            target,
-            f"{what}: detail {entry!r}, expected missing at ['body', 'name']",
-            what=what,
-        )
+    expect_422(answer, target, "missing", ["body", "name"], what=what)
 
 
 @rule("extras-ignored", "§1", "query parameters, headers and body fields not named: ignored")
