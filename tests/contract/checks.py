@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
+from tests.support.recognisers import key_objects
 
 Check = Callable[[Any, Any, Any], None]
 REFUSED = "Invalid token or user not found"
@@ -62,17 +63,6 @@ def _json(response: Any) -> Any:
         return response.json()
     except ValueError:
         return None
-
-
-def _keys_in(label: str, payload: Any) -> list[dict]:
-    """The key objects a 200 response carries."""
-    if not isinstance(payload, dict):
-        return []
-    if label == LIST:
-        return [item for item in payload.get("items") or [] if isinstance(item, dict)]
-    if label in (CREATE, GET_KEY):
-        return [payload]
-    return []
 
 
 def _contains_field(value: Any, name: str) -> bool:
@@ -127,7 +117,7 @@ def contract_checks(state: RunState) -> list[Check]:
         """Every key a 200 response shows belongs to the caller (user A)."""
         if response.status_code != 200 or state.caller_id is None:
             return
-        for key in _keys_in(case.operation.label, _json(response)):
+        for key in key_objects(case.operation.label, _json(response)):
             assert key.get("user_id") == state.caller_id, (
                 f"{case.operation.label} showed key {key.get('api_key_id')} of user "
                 f"{key.get('user_id')} to user {state.caller_id}"

@@ -221,7 +221,8 @@ def d2(exchange: Exchange, context: Context) -> Exchange | None:
     return exchange.with_answer(response_headers=headers)
 
 
-def _key_objects(label: str | None, payload: Any) -> list[dict]:
+def key_objects(label: str | None, payload: Any) -> list[dict]:
+    """The key objects an answer of this operation carries (list items, or the key)."""
     if not isinstance(payload, dict):
         return []
     if label == LIST:
@@ -238,7 +239,7 @@ def d5(exchange: Exchange) -> Exchange | None:
         return None
     payload = copy.deepcopy(exchange.json())
     naive = 0
-    for key in _key_objects(label, payload):
+    for key in key_objects(label, payload):
         for name in ("created_at", "last_used_at"):
             value = key.get(name)
             if isinstance(value, str) and _NAIVE.fullmatch(value):
