@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support import deviations, preflight, profiles, secret
+from tests.support import deviations, preflight, profiles, secret, transport
 from tests.support.breakages import BREAKAGES
 from tests.support.ledger import BudgetExceeded, KeyLedger, new_marker, run_id, share
 from tests.support.repro import Reproducer, Signer
@@ -478,7 +478,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ignored = {n: signal.signal(n, signal.SIG_IGN) for n in _STOP_SIGNALS}
     try:
         sweep_run(target, "ck" + run_id(uid)[:5], lambda line: print(scrub(f"chutes: {line}")))
-    except Exception as exc:  # the run is over; say what is left to do
+    except (Exception, transport.TransportProblem) as exc:  # the run is over; say what is left
         print(f"chutes: could not delete this run's keys ({type(exc).__name__}): run --sweep")
     finally:
         target.client.close()

@@ -13,6 +13,7 @@ from tests.contract.runner import Contract
 from tests.contract.safety import RunState
 from tests.support.scrub import scrub
 from tests.support.target import Target
+from tests.support.transport import resilient_session
 
 compat.install()
 
@@ -34,6 +35,7 @@ def contract(target: Target) -> Contract:
         key_auth=ApiKeyAuth(target.api_key_a),
         checks=contract_checks(state),
         recorder=target.recorder,
+        session=None if target.resilience is None else resilient_session(target.resilience),
     )
 
 

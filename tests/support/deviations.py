@@ -47,6 +47,7 @@ from tests.support.key_journal import KeyJournal
 from tests.support.recognisers import Context, Recognition, recognise
 from tests.support.repro import Reproducer
 from tests.support.scrub import scrub
+from tests.support.transport import TransportLog
 
 ALL = tuple(f"D{n}" for n in range(1, 13))
 SUMMARIES = {
@@ -134,6 +135,8 @@ class Recorder:
     interrupted: bool = False  # Ctrl-C, SIGTERM or SIGHUP stopped the run
     probed: set[str] = field(default_factory=set)  # deviations a probe ran for
     unprobed: set[str] = field(default_factory=set)  # ... a probe was skipped for
+    transport: TransportLog = field(default_factory=TransportLog)  # the network's doings
+    by_url: bool = False  # the target is a deployment: report the transport lines
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     # Learning and recognising --------------------------------------------------
@@ -236,6 +239,8 @@ class Recorder:
         lines = []
         if self.interrupted:
             lines.append("run interrupted: the report covers the tests that finished")
+        if self.by_url:
+            lines += self.transport.lines()
         lines.append(f"known deviations listed: {listed}" + (" (strict)" if self.strict else ""))
         lines.append(f"new failures: {len(self.failures)}")
         for number, failure in enumerate(self.failures, 1):
@@ -276,6 +281,7 @@ class Recorder:
             "not_examined": self.not_examined(),
             "deviations": self.shown(),
             "interrupted": self.interrupted,
+            "transport": self.transport.state(),
             "reproduce_setup": self.reproducer.served_hint if self.reproducer else "",
         }
 
@@ -289,6 +295,8 @@ class Recorder:
             "observed": {name: asdict(o) for name, o in self.observed.items()},
             "probed": sorted(self.probed),
             "unprobed": sorted(self.unprobed),
+            "transport": self.transport.state(),
+            "by_url": self.by_url,
         }
 
     def merge(self, state: dict) -> None:
@@ -305,6 +313,8 @@ class Recorder:
             self.observed.setdefault(name, Observation(**seen))
         self.probed.update(state.get("probed", []))
         self.unprobed.update(state.get("unprobed", []))
+        self.transport.merge(state.get("transport", {}))
+        self.by_url |= bool(state.get("by_url"))
 
     def forget_test(self, nodeid: str) -> None:
         """Drop what a test recorded: it was interrupted, not failed."""

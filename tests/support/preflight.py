@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 from substrateinterface import Keypair
 
-from tests.support import secret
+from tests.support import secret, transport
 from tests.support.signing import hotkey_headers, purpose_for
 
 _SEED = re.compile(r"^(?:0x)?[0-9a-fA-F]{64}$")
@@ -125,11 +125,14 @@ def problems(base_url: str, environ: Mapping[str, str], timeout: float = 10.0) -
             "users A and B are the same hotkey: CHUTES_HOTKEY2_URI/_SEED must name another user"
         )
     base = base_url.rstrip("/")
-    with httpx.Client(base_url=base, timeout=timeout, follow_redirects=False) as client:
+    # Through the run's network policy (`support.transport`), with fewer
+    # sends: a target that does not answer three times is not there.
+    resilience = transport.Resilience(attempts=3)
+    with transport.client(resilience, base, timeout) as client:
         try:
             return found + _check_target(_Probe(client), base, users, environ)
-        except httpx.HTTPError as exc:
-            reason = type(exc).__name__
+        except (httpx.HTTPError, transport.TransportProblem) as exc:
+            reason = getattr(exc, "last", "") or type(exc).__name__
             nothing = f"nothing answers at {base} ({reason}): check {_URL_SETTING}"
             return [*found, nothing]
 

@@ -21,7 +21,7 @@ import httpx
 from substrateinterface import Keypair
 
 from tests.support import exchange as exchanges
-from tests.support import secret
+from tests.support import secret, transport
 from tests.support.deviations import Recorder
 from tests.support.ledger import KeyLedger, new_marker
 from tests.support.signing import hotkey_headers, purpose_for
@@ -70,6 +70,11 @@ class Target:
     registry_password: secret.Secret | None = None
     netuid: int = 64
     recorder: Recorder | None = None  # known deviations and the report (session-wide)
+    resilience: transport.Resilience | None = None  # by URL: how requests survive the network
+
+    def __post_init__(self) -> None:
+        if self.resilience is not None:
+            self.resilience.settle_create = self.settle_create
 
     @property
     def in_process(self) -> bool:
@@ -86,6 +91,9 @@ class Target:
         self.recorder = recorder
         recorder.users = frozenset({self.user_a.hotkey, self.user_b.hotkey})
         recorder.registry_password = self.registry_password
+        if self.resilience is not None:
+            self.resilience.log = recorder.transport
+            recorder.by_url = True
 
         def sent(request: httpx.Request) -> None:
             request.extensions[exchanges.SENT_AT] = self.now()
@@ -161,6 +169,41 @@ class Target:
         self.ledger.record(created["api_key_id"], identity.label)
         return created
 
+    def settle_create(self, sent: transport.Sent) -> bool:
+        """A create lost its answer (a gateway's 504, a drop): delete the key it
+        made, if it made one: a key of that name the run has never seen (the
+        run's names are unique). True when one was deleted."""
+        try:
+            name = json.loads(sent.body)["name"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        identity = next(
+            (
+                i
+                for i in (self.user_a, self.user_b)
+                if i.hotkey == sent.headers.get("x-chutes-hotkey")
+            ),
+            None,
+        )
+        auth = {"Authorization": sent.headers.get("authorization", "")}
+
+        def call(method: str, path: str) -> httpx.Response:
+            if identity is not None:
+                return self.signed(identity, method, path)
+            return self.client.request(method, path, headers=auth)
+
+        seen = self.recorder.journal.keys if self.recorder is not None else {}
+        listed = call("GET", "/api_keys/?limit=10000")
+        items = listed.json().get("items", []) if listed.status_code == 200 else []
+        for item in items:
+            key_id = item.get("api_key_id") if isinstance(item, dict) else None
+            if item.get("name") == name and key_id not in seen and not self.ledger.owns(key_id):
+                self.ledger.record(key_id, identity.label if identity else "A")
+                if call("DELETE", f"/api_keys/{key_id}").status_code in (200, 404):
+                    self.ledger.forget(key_id)
+                return True
+        return False
+
     def record_created(self, response: httpx.Response | Any, owner: str) -> None:
         """Record a create response made elsewhere (e.g. by Schemathesis)."""
         try:
@@ -186,7 +229,7 @@ class Target:
                 response = self.delete_key(self.identity(owner), api_key_id)
                 if response.status_code not in (200, 404):
                     failures.append(f"{api_key_id}: {response.status_code} {response.text[:200]}")
-            except Exception as exc:
+            except (Exception, transport.TransportProblem) as exc:
                 failures.append(f"{api_key_id}: {exc}")
         failures += self._sweep()
         return failures
@@ -198,12 +241,16 @@ class Target:
             try:
                 page = self.signed(identity, "GET", "/api_keys/?limit=10000")
                 items = page.json().get("items", []) if page.status_code == 200 else []
-            except Exception:
+            except (Exception, transport.TransportProblem):
                 continue
             for item in items:
                 if str(item.get("name", "")).startswith(self.ledger.marker):
                     self.ledger.record(item["api_key_id"], identity.label)
-                    response = self.delete_key(identity, item["api_key_id"])
+                    try:
+                        response = self.delete_key(identity, item["api_key_id"])
+                    except (Exception, transport.TransportProblem) as exc:
+                        failures.append(f"{item['api_key_id']}: {exc}")
+                        continue
                     if response.status_code not in (200, 404):
                         failures.append(f"{item['api_key_id']}: {response.status_code}")
         return failures
@@ -262,9 +309,11 @@ def url_target(base_url: str, environ: Mapping[str, str], *, max_keys: int = 100
     except Exception as exc:
         raise MissingCredentials(f"cannot make a hotkey from the environment: {exc}") from None
     assert user_a is not None and user_b is not None
+    resilience = transport.Resilience()
     return Target(
         base_url=base_url.rstrip("/"),
-        client=httpx.Client(base_url=base_url.rstrip("/"), timeout=30.0, follow_redirects=False),
+        client=transport.client(resilience, base_url.rstrip("/")),
+        resilience=resilience,
         user_a=Identity("A", user_a),
         user_b=Identity("B", user_b),
         ledger=KeyLedger(new_marker(), max_keys),
