@@ -18,7 +18,7 @@ from mock_server.clock import Clock
 from mock_server.errors import ApiError, ProductionDefect
 from mock_server.journal import Journal, JournalMiddleware
 from mock_server.pipeline import Endpoint, Handler
-from mock_server.quirks import Quirk, catch_all
+from mock_server.quirks import Quirk, catch_all, routing
 from mock_server.responses import error_response, json_response, production_500, render_json
 from mock_server.settings import Settings
 from mock_server.state import MockState
@@ -101,8 +101,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *build_routes(operations, state, control.journal_handlers(journal)),
         openapi_route(settings),
     ]
-    if Quirk.D12 in settings.quirks:  # production's routing and catch-all route
-        app_routes = catch_all.production_routes(app_routes, state)
+    if Quirk.D14 in settings.quirks:  # production's framework: one route per operation
+        app_routes = routing.one_route_per_operation(app_routes)
+    if Quirk.D12 in settings.quirks:  # production's catch-all route, after the others
+        app_routes = catch_all.with_catch_all(app_routes, state)
     app = Starlette(
         routes=app_routes,
         middleware=[

@@ -117,7 +117,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     serve.add_argument(
         "--quirks",
         default=_env(environ, "QUIRKS"),
-        help="'production' (all of D1-D12) or a list such as D3,D8: behave like production "
+        help="'production' (all of D1-D14) or a list such as D3,D8: behave like production "
         "where it has a known defect (default: none; env CHUTES_MOCK_QUIRKS)",
     )
     serve.add_argument(

@@ -14,7 +14,7 @@ from typing import Any
 from mock_server import rules, views
 from mock_server.auth import Caller
 from mock_server.errors import DELETE_KEY_NOT_FOUND, GET_KEY_NOT_FOUND, NotFound
-from mock_server.quirks import crashes, formats
+from mock_server.quirks import crashes, formats, ordering
 from mock_server.state import MockState
 
 DEFAULT_LIMIT = 25
@@ -52,7 +52,7 @@ def list_keys(ctx: Context) -> Result:
     quirks = ctx.state.settings.quirks
     crashes.negative_paging(quirks, page, limit)
     crashes.paging_beyond_int64(quirks, page, limit, offset)
-    total, items = ctx.state.store.list_keys(ctx.user_id, offset, effective)
+    total, items = ordering.list_keys(quirks, ctx.state.store, ctx.user_id, offset, effective)
     naive = ctx.naive_dates
     return {
         "total": total,

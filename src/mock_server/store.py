@@ -3,11 +3,15 @@
 Every mutation goes through `Store` under one lock. A user's keys are kept
 in a list sorted by (created_at, api_key_id), so a page of the list costs
 O(page size) whatever the other users hold. Tokens are kept only as hashes.
+Each key also has the place a database table would give its row (`slot`:
+the earliest place a deleted key left, else the next), which only
+production's unordered list (D13, `quirks.ordering`) reads.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import random
 import threading
 from collections.abc import Iterable, Sequence
@@ -71,6 +75,8 @@ class Store:
             self._metagraph: dict[int, set[str]] = {}
             self._keys: dict[str, ApiKey] = {}
             self._user_keys: dict[str, _UserKeys] = {}
+            self._slots: dict[str, int] = {}  # api_key_id -> the row's place in the table
+            self._free_slots: list[int] = []  # places deleted keys left (a heap)
 
     # Users --------------------------------------------------------------
     def add_user(
@@ -162,6 +168,9 @@ class Store:
                 api_key_id, user_id, admin, name, created_at, keys.hash_token(token), scope_rows
             )
             self._keys[api_key_id] = key
+            self._slots[api_key_id] = (
+                heapq.heappop(self._free_slots) if self._free_slots else len(self._slots)
+            )
             index = bisect.bisect(owned.order_keys, key.order)
             owned.order_keys.insert(index, key.order)
             owned.ordered.insert(index, key)
@@ -194,7 +203,12 @@ class Store:
             del owned.ordered[index]
             owned.names.discard(key.name)
             del self._keys[api_key_id]
+            heapq.heappush(self._free_slots, self._slots.pop(api_key_id))
             return True
+
+    def slot(self, api_key_id: str) -> int:
+        """The key's place in the table: the order an unordered query returns."""
+        return self._slots[api_key_id]
 
     def all_keys(self) -> list[ApiKey]:
         return [key for user_id in self._users for key in self._user_keys[user_id].ordered]

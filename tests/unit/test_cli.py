@@ -181,7 +181,7 @@ def test_serve_refusal_also_from_the_environment(capsys) -> None:
     assert "non-loopback host '0.0.0.0'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["D13", "prod", "D1,,X"])
+@pytest.mark.parametrize("value", ["D15", "prod", "D1,,X"])
 def test_bad_quirks_value(capsys, value: str) -> None:
     code, out, err = run(capsys, "serve", "--quirks", value)
     assert code == 2 and out == ""

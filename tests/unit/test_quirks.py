@@ -1,4 +1,4 @@
-"""Production's defects D1–D12 (behaviour §7): each one reproduced under its
+"""Production's defects D1–D14 (behaviour §7): each one reproduced under its
 quirk (alone and within `production`), and absent without quirks."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def assert_500_text(response) -> None:
     assert response.text == "Internal Server Error"
 
 
-def test_production_is_all_twelve() -> None:
-    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 13))
+def test_production_is_all_fourteen() -> None:
+    assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 15))
     assert set(DEFECTS) == PRODUCTION
     assert parse_quirks("d3, D8") == {"D3", "D8"}
     assert parse_quirks("D12") == {Quirk.D12}
@@ -42,17 +42,17 @@ def test_production_is_all_twelve() -> None:
 
 
 def test_unknown_quirk_is_refused_clearly() -> None:
-    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D13"):
-        parse_quirks("D1,D13")
+    with pytest.raises(ValueError, match=r"unknown quirk\(s\) D15"):
+        parse_quirks("D1,D15")
 
 
 def test_quirks_are_named_constants() -> None:
-    assert list(Quirk) == [Quirk.named(f"d{i}") for i in range(1, 13)]
+    assert list(Quirk) == [Quirk.named(f"d{i}") for i in range(1, 15)]
     assert all(quirk.description == DEFECTS[quirk] for quirk in Quirk)
     assert Quirk.D3 == "D3" and "D3" in frozenset({Quirk.D3})
 
 
-@pytest.mark.parametrize("names", [{"D13"}, {"D1", "X"}, {"production"}, {""}])
+@pytest.mark.parametrize("names", [{"D15"}, {"D1", "X"}, {"production"}, {""}])
 def test_settings_refuse_an_unknown_quirk(names: set[str]) -> None:
     with pytest.raises(ValueError, match="unknown quirk"):
         Settings(quirks=frozenset(names))
@@ -66,9 +66,9 @@ def test_settings_take_names_as_constants() -> None:
 
 
 def test_asking_for_an_unknown_quirk_raises() -> None:
-    """`quirk("D13")` is no silent False: a typo cannot switch a defect off."""
-    with pytest.raises(ValueError, match="unknown quirk 'D13'"):
-        Settings().quirk("D13")
+    """`quirk("D15")` is no silent False: a typo cannot switch a defect off."""
+    with pytest.raises(ValueError, match="unknown quirk 'D15'"):
+        Settings().quirk("D15")
 
 
 def test_d1_negative_page_is_500(make_mock, mock: Mock) -> None:
@@ -353,3 +353,68 @@ def test_production_keeps_the_contract_elsewhere(make_mock) -> None:
     assert quirk_mock.create(ALICE, "plain").status_code == 409
     assert quirk_mock.signed(ALICE, "GET", "/api_keys/?page=abc").status_code == 422
     assert quirk_mock.signed(ALICE, "GET", "/api_keys/", nonce=NOW - 600).status_code == 401
+
+
+# D13: no order ------------------------------------------------------------------
+def _names(mock: Mock, query: str = "?limit=100") -> list[str]:
+    answer = mock.signed(ALICE, "GET", f"/api_keys/{query}")
+    assert answer.status_code == 200, answer.text
+    return [item["name"] for item in answer.json()["items"]]
+
+
+def _vacuumed_table(mock: Mock) -> Mock:
+    """Production's measurement: o0..o9 made in order, o2..o6 deleted, n0..n2 made."""
+    made = {}
+    for n in range(10):
+        mock.state.clock.advance(1)
+        made[f"o{n}"] = mock.created(ALICE, f"o{n}")["api_key_id"]
+    for n in range(2, 7):
+        assert mock.signed(ALICE, "DELETE", f"/api_keys/{made[f'o{n}']}").status_code == 200
+    for n in range(3):
+        mock.state.clock.advance(1)
+        mock.created(ALICE, f"n{n}")
+    return mock
+
+
+def test_d13_new_keys_take_the_places_deleted_keys_left(make_mock) -> None:
+    for mock in quirky(make_mock, "D13"):
+        names = _names(_vacuumed_table(mock))
+        own = [n for n in names if n[0] in "on"]
+        assert own == ["o0", "o1", "n0", "n1", "n2", "o7", "o8", "o9"]
+        pages = [n for p in range(10) for n in _names(mock, f"?page={p}&limit=2")]
+        assert pages == names  # pages are windows on the same order
+        assert mock.signed(ALICE, "GET", "/api_keys/").json()["total"] == len(names)
+
+
+def test_d13_off_the_list_keeps_the_contracts_order(make_mock) -> None:
+    names = _names(_vacuumed_table(make_mock()))
+    own = [n for n in names if n[0] in "on"]
+    assert own == ["o0", "o1", "o7", "o8", "o9", "n0", "n1", "n2"]
+
+
+# D14: a 405 names the first route's method ------------------------------------------
+ALLOWED = [("DELETE", "/api_keys/", "GET, POST"), ("POST", "/api_keys/{id}", "GET, DELETE")]
+
+
+@pytest.mark.parametrize(("method", "path", "contract"), ALLOWED)
+def test_d14_allow_names_get_alone(make_mock, method: str, path: str, contract: str) -> None:
+    path = path.format(id="3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10")
+    plain = make_mock().request(method, path)
+    assert (plain.status_code, set(plain.headers["allow"].split(", "))) == (
+        405,
+        set(contract.split(", ")),
+    )
+    d14 = make_mock(quirks=frozenset({"D14"})).request(method, path)
+    assert (d14.status_code, d14.headers["allow"], d14.json()) == (
+        405,
+        "GET",
+        {"detail": "Method Not Allowed"},
+    )
+    # With the catch-all too, only methods it does not take reach the 405.
+    both = make_mock(quirks=PRODUCTION)
+    assert both.request(method, path).status_code in (401, 404)
+    options = both.request("OPTIONS", path)
+    assert (options.status_code, options.headers["allow"]) == (405, "GET")
+    catch_all_alone = make_mock(quirks=frozenset({"D12"})).request("OPTIONS", path)
+    assert catch_all_alone.status_code == 405
+    assert set(catch_all_alone.headers["allow"].split(", ")) == set(contract.split(", "))

@@ -1,6 +1,6 @@
 """Production's known defects (behaviour §7), reproducible on demand.
 
-Each defect is a `Quirk` constant, D1 to D12; `--quirks production` turns on
+Each defect is a `Quirk` constant, D1 to D14; `--quirks production` turns on
 all of them and `--quirks D3,D8` a selection, so a client author can face one
 defect at a time. An unknown name is refused wherever one is given: by the
 CLI, by `Settings`, by `Settings.quirk`.
@@ -14,6 +14,8 @@ path reads without them:
     crashes     D1 D4 D6 D7 D11  where production answers 500
     formats     D2 D5  the registry header and naive date-times
     names       D9   the key-name rule anchored with `$`
+    ordering    D13  the list in the table's physical order
+    routing     D14  one route per operation: a 405 names the first one's method
     scopes      D8   a non-admin key checked against the path
 """
 
@@ -38,6 +40,8 @@ class Quirk(StrEnum):
     D10 = "D10"
     D11 = "D11"
     D12 = "D12"
+    D13 = "D13"
+    D14 = "D14"
 
     @property
     def description(self) -> str:
@@ -69,6 +73,8 @@ DESCRIPTIONS: dict[Quirk, str] = {
     Quirk.D10: "lax types: admin 'yes' or 1, page=1.0 are coerced instead of 422",
     Quirk.D11: "a JWT with a non-string sub answers 500 instead of 401",
     Quirk.D12: "a catch-all route answers every other request: no 307, no 404 Not Found",
+    Quirk.D13: "the list has no order: the table's physical one (a new key takes a freed place)",
+    Quirk.D14: "a 405 names the methods of the path's first route only: Allow: GET",
 }
 DEFECTS: dict[str, str] = {str(quirk): text for quirk, text in DESCRIPTIONS.items()}
 PRODUCTION: frozenset[Quirk] = frozenset(Quirk)

@@ -10,7 +10,8 @@ the path only is remembered for a 405. Hence:
     R2  any other method, no real route for path and method
                                     -> 405 Method Not Allowed, `Allow` the
                                        methods of the first route whose path
-                                       matched (one operation per route)
+                                       matched (under D14: one operation
+                                       per route, so `GET`)
     R3  one of the five operations  -> unchanged
 
 No 307 and no `404 Not Found`, ever; HEAD is never a real route; routing uses
@@ -59,22 +60,11 @@ CATCH_ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
 UNSIGNABLE_METHODS = frozenset({"GET", "HEAD", "DELETE"})  # no body to sign: refused unchecked
 
 
-def production_routes(routes: list[BaseRoute], state: MockState) -> list[BaseRoute]:
-    """`routes` laid out as production's: one route per operation, in the
-    spec's order (so a 405 names the path's first operation, R2), no implicit
-    HEAD, and the catch-all after them all (R1)."""
-    laid_out: list[BaseRoute] = []
-    for route in routes:
-        operations = getattr(getattr(route, "endpoint", None), "operations", None)
-        if not isinstance(route, Route) or not operations:
-            laid_out.append(route)
-            continue
-        for method in operations:
-            single = Route(route.path, route.endpoint, methods=[method], name=route.name)
-            single.methods = {method}  # a GET route adds no HEAD in production
-            laid_out.append(single)
-    laid_out.append(Route("/{path:path}", CatchAll(state), methods=CATCH_ALL_METHODS))
-    return laid_out
+def with_catch_all(routes: list[BaseRoute], state: MockState) -> list[BaseRoute]:
+    """`routes` and, after them all, the catch-all (R1). Where D14 is on too,
+    `routes` come one per operation (`quirks.routing`), so R2's `Allow` names
+    a path's first operation; without it, every method of the path."""
+    return [*routes, Route("/{path:path}", CatchAll(state), methods=CATCH_ALL_METHODS)]
 
 
 class CatchAll:
