@@ -254,6 +254,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.connections import close_after_500
     from mock_server.server import bind_socket, credentials, socket_url
 
     settings = settings_from(args)
@@ -284,7 +285,9 @@ def serve(args: argparse.Namespace) -> int:
         try:
             if written:
                 write_private(written, credentials(app.state.mock, url))
-            config = uvicorn.Config(app, log_level=settings.log_level, access_log=False)
+            config = uvicorn.Config(
+                close_after_500(app), log_level=settings.log_level, access_log=False
+            )
             uvicorn.Server(config).run(sockets=[sock])
         finally:
             if written:  # its keys and tokens die with this server

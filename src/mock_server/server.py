@@ -165,6 +165,7 @@ class MockServer:
         import uvicorn
 
         from mock_server.app import create_app
+        from mock_server.connections import close_after_500
 
         if self._thread is not None:
             raise RuntimeError("this MockServer is already running")
@@ -173,7 +174,7 @@ class MockServer:
         self._socket = bind_socket(self.settings.host, self.settings.port)
         self._url = socket_url(self._socket)
         config = uvicorn.Config(
-            self._app,
+            close_after_500(self._app),
             log_config=None,
             log_level=self.settings.log_level,
             access_log=False,

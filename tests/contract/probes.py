@@ -32,16 +32,22 @@ def settle(
     *,
     what: str,
     recheck: Callable[[Exchange], bool] | None = None,
+    shown: frozenset[str] | None = None,
 ) -> Exchange | None:
     """A check failed on `response`. A listed deviation that explains it is
     recorded as observed: the test stops there and passes (KnownDeviationSeen),
     or, where the deviation changed only a detail, carries on with the
     contract's answer (returned) when `recheck` passes on it. Anything else
-    is recorded as a failure, tagged with the deviations it shows, and fails."""
+    is recorded as a failure, tagged with the deviations it shows, and fails.
+    `shown`: the deviations the check found by its own means (D13, read from
+    several lists), in place of the recognisers' reading of `response`."""
     recorder = target.recorder
     assert recorder is not None, "the target fixture attaches the recorder"
     exchange = target.exchange(response)
-    verdict = recorder.judge(exchange, test=current_test(), what=what)
+    if shown is None:
+        verdict = recorder.judge(exchange, test=current_test(), what=what)
+    else:
+        verdict = recorder.judge_shown(shown, exchange, test=current_test(), what=what)
     # A deviation that changed only a detail explains the failure only when
     # the contract's answer passes the check.
     explains = verdict.contract is None or (recheck is not None and recheck(verdict.contract))
@@ -94,9 +100,10 @@ def fail(
     *,
     what: str = "",
     recheck: Callable[[Exchange], bool] | None = None,
+    shown: frozenset[str] | None = None,
 ) -> Exchange | None:
     """A check that is not about status or detail failed on `response`."""
-    return settle(response, target, reason, what=what or reason, recheck=recheck)
+    return settle(response, target, reason, what=what or reason, recheck=recheck, shown=shown)
 
 
 def send_raw(target: Target, method: str, path: str, headers: dict[str, bytes]) -> httpx.Response:

@@ -19,6 +19,8 @@ import re
 import pytest
 
 from tests.contract.probes import create, expect, fail, own_key, send_raw
+from tests.support import recognisers
+from tests.support.routing import allow_of
 from tests.support.signing import hotkey_headers
 from tests.support.target import Target
 
@@ -295,3 +297,46 @@ def test_d12_unknown_path_is_404(target: Target, credentials: str):
         assert target.api_key_a is not None
         answer = target.with_key(target.api_key_a.reveal(), "GET", path)
     expect(answer, target, 404, "Not Found", what=f"GET {path}")
+
+
+# D13: no order ----------------------------------------------------------------------
+@pytest.mark.deviation("D13")
+def test_d13_list_is_in_created_order(target: Target):
+    """Keys k0..k3 made in turn, k1 and k2 deleted, k4 and k5 made: the list
+    holds this run's keys as k0 k3 k4 k5. Production's list has no order and
+    may put k4, k5 in the places k1, k2 left (after a vacuum)."""
+    made = {}
+    for n in range(4):
+        made[f"k{n}"] = own_key(target, f"d13k{n}")["api_key_id"]
+    for n in (1, 2):
+        assert target.delete_key(target.user_a, made[f"k{n}"]).status_code == 200
+    for n in (4, 5):
+        made[f"k{n}"] = own_key(target, f"d13k{n}")["api_key_id"]
+    answer = target.signed(target.user_a, "GET", "/api_keys/?limit=10000")
+    items = expect(answer, target, 200, what="GET /api_keys/?limit=10000")["items"]
+    ids = [item["api_key_id"] for item in items]
+    contract = recognisers.contract_order(items)
+    if ids == contract:
+        return
+    reason = f"the list holds its {len(ids)} keys in another order than created_at, then id"
+    shown = frozenset({"D13"}) if recognisers.d13(ids, contract) else frozenset()
+    fail(answer, target, reason, what="list order", shown=shown)
+
+
+# D14: a 405 names the path's first route only ------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api_keys/", {"GET", "POST"}),
+        ("/api_keys/3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10", {"GET", "DELETE"}),
+    ],
+    ids=["list", "key"],
+)
+@pytest.mark.deviation("D14")
+def test_d14_405_allow_names_the_paths_methods(target: Target, path: str, methods: set[str]):
+    """OPTIONS reaches the router's 405 with or without the catch-all (D12)."""
+    answer = target.client.request("OPTIONS", path)
+    expect(answer, target, 405, "Method Not Allowed", what=f"OPTIONS {path}")
+    if allow_of(answer.headers) != methods:
+        wanted = ", ".join(sorted(methods))
+        fail(answer, target, f"Allow {answer.headers.get('allow')!r}, expected {wanted}")

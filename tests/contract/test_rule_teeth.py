@@ -220,6 +220,12 @@ CAUGHT = [
         ("0 items with limit 0, expected 25 with limit 0",),
     ),
     Caught("pages_counted_from_one", "list-pages-partition", ("pages of 2 give", "expected the")),
+    Caught(
+        "list_repeats_a_key",  # with D13 listed: a key twice is no unordered list
+        "list-pages-partition",
+        ("pages of 2 give", "different), expected the", "each once"),
+        production=True,
+    ),
     Caught("page_past_end_clamped", "list-page-past-end-empty", ("items, expected none",)),
     Caught("shows_other_users_keys", "get-other-users-key-404", ("status 200, expected 404",)),
     Caught(
@@ -492,17 +498,18 @@ def served() -> Iterator[dict[str, str]]:
 
 def url_target_for(url: str, caught: Caught) -> Target:
     """A URL target as the plugin builds one, with A's admin key made on it."""
+    import time
+
     import httpx
 
-    target = url_target(url, URL_ENV)
-    for _ in range(100):  # the child may still be starting
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the child may still be starting
         try:
-            target.client.get("/_mock/state")
+            httpx.get(f"{url}/_mock/state", timeout=5)
             break
         except httpx.TransportError:
-            import time
-
             time.sleep(0.1)
+    target = url_target(url, URL_ENV)
     try:  # a breakage of create itself leaves the check without an admin key
         created = target.create_key(target.user_a, "suite-admin")
         target.api_key_a = secret.api_key(created["secret_key"])

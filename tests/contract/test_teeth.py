@@ -41,7 +41,7 @@ import pytest
 pytestmark = pytest.mark.in_process
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVIATIONS = [f"D{n}" for n in range(1, 13)]
+DEVIATIONS = [f"D{n}" for n in range(1, 15)]
 EXAMPLES = "3"
 PRODUCTION = ("--mock-quirks", "production", "--known-deviations", "production")
 SUITE = ("tests/contract",)

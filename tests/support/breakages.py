@@ -687,6 +687,21 @@ def pages_counted_from_one(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def list_repeats_a_key(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A page of two or more keys shows its first key again in its last place
+    (a join that doubles a row): one key twice, one left out. Not D13."""
+    from mock_server.quirks import ordering
+
+    original = ordering.list_keys
+
+    def list_keys(quirks, store, user_id, offset, limit):
+        total, items = original(quirks, store, user_id, offset, limit)
+        return total, ([*items[:-1], items[0]] if len(items) >= 2 else items)
+
+    mp.setattr(ordering, "list_keys", list_keys)
+    return {}
+
+
 def page_past_end_clamped(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """A page past the end answered with the last page."""
 
@@ -877,8 +892,8 @@ def _relaid_routes(mp: pytest.MonkeyPatch, relay: Callable[[list], list]) -> Non
     """Production's routes laid out, then changed by `relay`."""
     from mock_server.quirks import catch_all
 
-    original = catch_all.production_routes
-    mp.setattr(catch_all, "production_routes", lambda routes, state: relay(original(routes, state)))
+    original = catch_all.with_catch_all
+    mp.setattr(catch_all, "with_catch_all", lambda routes, state: relay(original(routes, state)))
 
 
 def catch_all_without_patch(mp: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -1081,6 +1096,7 @@ BREAKAGES.update(
         for breakage in (
             redirect_drops_query,
             no_slash_redirect,
+            list_repeats_a_key,
             wrong_method_is_404,
             not_found_lower_case,
             bad_json_ignored,

@@ -24,6 +24,7 @@ def _serve(name: str, quirks: str, sock: socket.socket) -> None:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.connections import close_after_500
     from mock_server.quirks import parse_quirks
     from mock_server.settings import Settings
     from tests.support.breakages import BREAKAGES
@@ -31,7 +32,8 @@ def _serve(name: str, quirks: str, sock: socket.socket) -> None:
     patcher = pytest.MonkeyPatch()
     overrides = BREAKAGES[name](patcher) if name != "none" else {}
     app = create_app(Settings(quirks=parse_quirks(quirks or None), **overrides))
-    config = uvicorn.Config(app, log_level="error", lifespan="off", access_log=False)
+    served = close_after_500(app)  # as `chutes-mock serve`
+    config = uvicorn.Config(served, log_level="error", lifespan="off", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 

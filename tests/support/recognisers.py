@@ -21,13 +21,27 @@ import binascii
 import copy
 import json
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.support import catch_all
 from tests.support.exchange import Exchange
 from tests.support.key_journal import D3_WINDOW, KeyJournal
-from tests.support.routing import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, key_id_in, operation
+from tests.support.routing import (
+    CREATE,
+    DELETE_KEY,
+    GET_KEY,
+    LIST,
+    REGISTRY,
+    allow_of,
+    has_route,
+    key_id_in,
+    methods_of,
+    operation,
+)
 from tests.support.secret import Secret, reveal
 
 INT64_MAX = 2**63 - 1
@@ -331,6 +345,56 @@ def d12(exchange: Exchange, context: Context) -> bool:
     return catch_all.answered_by_catch_all(exchange, facts)
 
 
+def d14(exchange: Exchange) -> bool:
+    """D14: a 405 on a contract path whose `Allow` names only the method of the
+    path's first route (GET), where the path has more."""
+    if exchange.status != 405 or not has_route(exchange.path):
+        return False
+    if operation(exchange.method, exchange.path) is not None:
+        return False
+    if exchange.method != "HEAD" and exchange.detail != "Method Not Allowed":
+        return False
+    return allow_of(exchange.response_headers) == {"GET"} != methods_of(exchange.path)
+
+
+# D13 is read from several lists, not one exchange -----------------------------------
+def _moment(value: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # D5: naive is UTC
+
+
+def contract_order(items: Iterable[dict]) -> list[str]:
+    """The ids of these key objects in the contract's order: `created_at`, then id."""
+    keyed = [(_moment(i.get("created_at")), str(i.get("api_key_id"))) for i in items]
+    return [key_id for _, key_id in sorted(keyed)]
+
+
+def d13(shown: Sequence[str], contract: Sequence[str]) -> bool:
+    """D13: the same keys as the contract's list, each once, in another order.
+    A key shown twice or left out is not D13."""
+    return (
+        list(shown) != list(contract)
+        and len(set(shown)) == len(shown)
+        and Counter(shown) == Counter(contract)
+    )
+
+
+def d13_page(shown: Sequence[str], contract_page: Sequence[str], keys: Iterable[str]) -> bool:
+    """D13 on one page: as many keys as the contract's page, each once, each
+    one of the user's `keys`, but not that page (a window on an order the
+    client cannot see)."""
+    pool = set(keys)
+    return (
+        list(shown) != list(contract_page)
+        and len(shown) == len(contract_page)
+        and len(set(shown)) == len(shown)
+        and set(shown) <= pool
+    )
+
+
 def recognise(exchange: Exchange, context: Context) -> Recognition:
     """Every deviation the exchange shows, and the contract's answer where it
     differs only in a detail (see the module docstring)."""
@@ -345,6 +409,8 @@ def recognise(exchange: Exchange, context: Context) -> Recognition:
         found.add("D8")
     if d12(exchange, context):
         found.add("D12")
+    if d14(exchange):
+        found.add("D14")
     contract = None
     if not found:
         rewritten = d2(exchange, context)

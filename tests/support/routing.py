@@ -31,6 +31,22 @@ def key_id_in(path: str) -> str | None:
     return match[1] if match else None
 
 
+def methods_of(path: str) -> frozenset[str]:
+    """The methods the contract's routes have for this path (a 405's `Allow`)."""
+    if path == "/registry/auth":
+        return frozenset({"GET"})
+    if path == "/api_keys/":
+        return frozenset({"GET", "POST"})
+    if _ONE_SEGMENT.match(path):
+        return frozenset({"GET", "DELETE"})
+    return frozenset()
+
+
+def allow_of(headers) -> frozenset[str]:
+    """The methods an `Allow` header names (order and spacing aside)."""
+    return frozenset(m.strip() for m in headers.get("allow", "").split(",") if m.strip())
+
+
 def has_route(path: str) -> bool:
     """Whether one of the contract's routes has this path (for some method)."""
     return path in ("/registry/auth", "/api_keys/") or bool(_ONE_SEGMENT.match(path))

@@ -9,6 +9,7 @@ import json
 import pytest
 from substrateinterface import Keypair
 
+from tests.support import recognisers
 from tests.support.deviations import ALL, Recorder, parse_known
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
@@ -363,10 +364,6 @@ def test_d12_head_has_no_body_and_the_length_of_one():
 
 
 def test_d12_other_methods_get_its_405():
-    allow_get = catch_all(
-        "OPTIONS", "/api_keys/", 405, "Method Not Allowed", response_headers={"allow": "GET"}
-    )
-    assert shown(allow_get) == {"D12"}
     six = "PATCH, GET, HEAD, DELETE, POST, PUT"
     unknown = catch_all("OPTIONS", "/x", 405, "Method Not Allowed", response_headers={"allow": six})
     assert shown(unknown) == {"D12"}
@@ -374,6 +371,52 @@ def test_d12_other_methods_get_its_405():
         "OPTIONS", "/api_keys/", 405, "Method Not Allowed", response_headers={"allow": "GET, POST"}
     )
     assert shown(contract) == set()
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PATCH", "PUT"])
+def test_d14_a_405_allowing_get_alone(method: str):
+    """D14 with or without the catch-all: Allow names only the first route's GET."""
+    for path in ("/api_keys/", "/api_keys/3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"):
+        answer = catch_all(
+            method, path, 405, "Method Not Allowed", response_headers={"allow": "GET"}
+        )
+        assert shown(answer) == {"D14"}
+
+
+@pytest.mark.parametrize(
+    ("path", "allow", "detail"),
+    [
+        ("/api_keys/", "GET, HEAD", "Method Not Allowed"),  # an implicit HEAD kept
+        ("/api_keys/", "", "Method Not Allowed"),  # no Allow at all
+        ("/registry/auth", "GET", "Method Not Allowed"),  # the contract's own answer there
+        ("/api_keys/", "GET", "Not Allowed"),  # another detail
+        ("/nowhere", "GET", "Method Not Allowed"),  # no route of the contract
+    ],
+)
+def test_d14_look_alikes_are_not_it(path: str, allow: str, detail: str):
+    answer = catch_all("OPTIONS", path, 405, detail, response_headers={"allow": allow})
+    assert "D14" not in shown(answer)
+
+
+def test_d13_the_same_keys_each_once_in_another_order():
+    assert recognisers.d13(["b", "a", "c"], ["a", "b", "c"])
+    assert not recognisers.d13(["a", "b", "c"], ["a", "b", "c"])  # the contract's order
+    assert not recognisers.d13(["a", "a", "c"], ["a", "b", "c"])  # one twice, one left out
+    assert not recognisers.d13(["a", "c"], ["a", "b", "c"])  # one left out
+    assert not recognisers.d13(["a", "b", "c", "d"], ["a", "b", "c"])  # one too many
+    assert recognisers.d13_page(["c", "a"], ["a", "b"], "abcd")
+    assert not recognisers.d13_page(["c", "c"], ["a", "b"], "abcd")
+    assert not recognisers.d13_page(["c", "x"], ["a", "b"], "abcd")  # another user's key
+    assert not recognisers.d13_page(["c"], ["a", "b"], "abcd")  # a page too short
+
+
+def test_contract_order_is_created_at_then_id():
+    items = [
+        {"api_key_id": "b", "created_at": "2026-01-01T00:00:01+00:00"},
+        {"api_key_id": "a", "created_at": "2026-01-01T00:00:01"},  # naive is UTC (D5)
+        {"api_key_id": "c", "created_at": "2026-01-01T00:00:00Z"},
+    ]
+    assert recognisers.contract_order(items) == ["c", "a", "b"]
 
 
 # The recorder -----------------------------------------------------------------------
