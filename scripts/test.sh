@@ -90,7 +90,7 @@ port=$(free_port)
 start_mock "$BIN/chutes-mock" "$port" reports/serve.log --no-control --log-level warning
 CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
   "$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property \
-  --base-url "http://127.0.0.1:$port" --max-keys 1000 --junitxml=reports/url-mode.xml
+  --base-url "http://127.0.0.1:$port" --junitxml=reports/url-mode.xml
 
 # -- 5. the SDK side: the example client suite and the fixture from a wheel ---
 echo "== examples/: a client's own tests, with the chutes_mock fixture and the journal"

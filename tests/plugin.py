@@ -2,8 +2,9 @@
 
     --base-url URL      test a deployment (or CHUTES_BASE_URL); default: the
                         mock in this process
-    --max-keys N        at most N keys created by the whole run (default 100;
-                        under xdist shared among the workers)
+    --max-keys N        at most N keys created by the whole run (default: what
+                        the profile wants, 600 per process in `ci`, 3600 in
+                        `deep`; under xdist shared among the workers)
     --mock-quirks Q     in-process only: start the mock with these quirks
                         ('production' or D1,D3,...), to watch the suite fail
     --mock-breakage B   in-process only: break the mock on purpose
@@ -43,7 +44,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support import deviations, preflight, profiles, secret, transport
+from tests.support import deviations, eager_imports, preflight, profiles, secret, transport
 from tests.support.breakages import BREAKAGES
 from tests.support.ledger import BudgetExceeded, KeyLedger, new_marker, run_id, share
 from tests.support.repro import Reproducer, Signer
@@ -76,9 +77,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--max-keys",
         type=int,
-        default=100,
-        help="most keys the whole run may create on the target (default 100; "
-        "shared among xdist workers)",
+        default=None,
+        help="most keys the whole run may create on the target (default: what the "
+        f"Hypothesis profile wants, {profiles.CI_KEYS} per process in ci, "
+        f"{profiles.DEEP_KEYS} in deep; shared among xdist workers)",
     )
     group.addoption(
         "--mock-quirks",
@@ -143,7 +145,7 @@ def _usage_problems(config: pytest.Config) -> list[str]:
         problems.append(
             "--sweep deletes keys on a deployment: give --base-url (or CHUTES_BASE_URL)"
         )
-    if config.getoption("max_keys") < 0:
+    if (config.getoption("max_keys") or 0) < 0:
         problems.append("--max-keys must be 0 or more")
     return [p for p in problems if p]
 
@@ -156,6 +158,8 @@ def pytest_configure(config: pytest.Config) -> None:
     problems = _usage_problems(config)
     if problems:
         raise pytest.UsageError("\n".join(problems))
+    # No module pytest rewrites may be imported for the first time mid-run.
+    eager_imports.import_all(eager_imports.marked_for_rewrite())
     if not config.getoption("hypothesis_profile", None):
         hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     config.addinivalue_line(
@@ -207,9 +211,25 @@ def pytest_plugin_registered(plugin: Any, manager: pytest.PytestPluginManager) -
 
 
 # The target ------------------------------------------------------------------------------
+def max_keys(config: pytest.Config) -> int:
+    """The whole run's key budget: --max-keys, else enough for the profile in
+    every process (each xdist worker may run the state machine)."""
+    given = config.getoption("max_keys")
+    if given is not None:
+        return given
+    worker = _worker(config)
+    workers = worker[1] if worker is not None else (_numprocesses(config) or 1)
+    return profiles.key_budget() * workers
+
+
+def _numprocesses(config: pytest.Config) -> int:
+    value = getattr(config.option, "numprocesses", None)
+    return value if isinstance(value, int) else 0
+
+
 def _ledger(config: pytest.Config) -> KeyLedger:
-    """This process' marker and share of --max-keys."""
-    budget, worker = config.getoption("max_keys"), _worker(config)
+    """This process' marker and share of the run's key budget."""
+    budget, worker = max_keys(config), _worker(config)
     if worker is None:
         return KeyLedger(new_marker(), budget)
     index, count, uid = worker

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
-from tests.support.recognisers import key_objects
+from tests.support.recognisers import contract_order, key_objects
 
 Check = Callable[[Any, Any, Any], None]
 REFUSED = "Invalid token or user not found"
@@ -135,6 +135,17 @@ def contract_checks(state: RunState) -> list[Check]:
         assert len(items) <= limit, f"{len(items)} items on a page of limit {limit}"
         assert isinstance(total, int) and total >= len(items), (
             f"total {total!r} is less than the {len(items)} items on the page"
+        )
+
+    def page_in_contract_order(ctx: Any, response: Any, case: Any) -> None:
+        """A list page's keys are in the contract's order, `created_at` then
+        `api_key_id` (a window on a sorted list is sorted)."""
+        if case.operation.label != LIST or response.status_code != 200:
+            return
+        items = key_objects(LIST, _json(response))
+        shown = [item.get("api_key_id") for item in items]
+        assert shown == contract_order(items), (
+            f"a page of {len(shown)} keys is not in created_at, api_key_id order"
         )
 
     def registry_header_basic(ctx: Any, response: Any, case: Any) -> None:
@@ -258,6 +269,7 @@ def contract_checks(state: RunState) -> list[Check]:
         secret_only_in_create,
         keys_belong_to_caller,
         page_within_limit,
+        page_in_contract_order,
         registry_header_basic,
         new_key_authenticates,
         deleted_key_refused,

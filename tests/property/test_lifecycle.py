@@ -536,9 +536,11 @@ def run_lifecycle(target: Target, judge: Judge, **overrides: Any) -> None:
     left = target.ledger.max_keys - target.ledger.count
     affordable = left // (2 * CREATES_PER_EXAMPLE)
     if affordable < wanted:
+        enough = target.ledger.count + wanted * 2 * CREATES_PER_EXAMPLE
         warnings.warn(
             f"--max-keys {target.ledger.max_keys} leaves room for {affordable} of {wanted} "
-            "state machine examples; raise it for a full run",
+            f"state machine examples; {enough} keys in this process would be enough "
+            "(leave --max-keys out: its default is)",
             stacklevel=2,
         )
     if affordable < 1:

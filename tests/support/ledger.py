@@ -76,7 +76,8 @@ class KeyLedger:
                     warnings.warn(
                         KeyBudgetWarning(
                             f"--max-keys: the budget of {self.max_keys} key(s) ran out; "
-                            "what needed more was not done: raise --max-keys for a full run"
+                            "what needed more was not done: raise --max-keys for a full run "
+                            "(or leave it out: its default is enough for the profile)"
                         ),
                         stacklevel=3,
                     )

@@ -50,3 +50,16 @@ def unknown(name: str | None) -> str | None:
 def examples(ci: int, deep: int) -> int:
     """The example count for the active profile."""
     return deep if settings().max_examples >= DEEP_EXAMPLES else ci
+
+
+# Keys one process of a run may want to create (the default of --max-keys,
+# times the xdist workers): the contract suite's probes and fuzz (under 200),
+# and the state machine's examples with room kept to shrink a failure (12 per
+# example: 300 in `ci`, 3,000 in `deep`).
+CI_KEYS = 600
+DEEP_KEYS = 3600
+
+
+def key_budget() -> int:
+    """The default --max-keys of one process for the active profile."""
+    return examples(ci=CI_KEYS, deep=DEEP_KEYS)

@@ -395,6 +395,29 @@ def d13_page(shown: Sequence[str], contract_page: Sequence[str], keys: Iterable[
     )
 
 
+def d13_exchange(exchange: Exchange) -> Exchange | None:
+    """D13 on one list page: its keys, each once and all one user's, out of the
+    contract's order (a window on a sorted list is sorted). The answer as the
+    contract wants it has them sorted; whether they are the right keys is for
+    the other checks to say."""
+    if operation(exchange.method, exchange.path) != LIST or exchange.status != 200:
+        return None
+    payload = exchange.json()
+    items = key_objects(LIST, payload)
+    ids = [item.get("api_key_id") for item in items]
+    if len(items) != len((payload or {}).get("items") or []) or len(set(ids)) != len(ids):
+        return None
+    if len({item.get("user_id") for item in items}) > 1:
+        return None
+    wanted = contract_order(items)
+    if ids == wanted:
+        return None
+    by_id = {item["api_key_id"]: item for item in items}
+    content = json.dumps({**payload, "items": [by_id[i] for i in wanted]}).encode()
+    headers = {**exchange.response_headers, "content-length": str(len(content))}
+    return exchange.with_answer(content=content, response_headers=headers)
+
+
 def recognise(exchange: Exchange, context: Context) -> Recognition:
     """Every deviation the exchange shows, and the contract's answer where it
     differs only in a detail (see the module docstring)."""
@@ -420,6 +443,10 @@ def recognise(exchange: Exchange, context: Context) -> Recognition:
             rewritten = d5(exchange)
             if rewritten is not None:
                 found.add("D5")
+            sorted_page = d13_exchange(rewritten or exchange)
+            if sorted_page is not None:
+                found.add("D13")
+                rewritten = sorted_page
         contract = rewritten
     elif exchange.status == 200 and d5(exchange) is not None:
         found.add("D5")  # shown too, though the whole answer is another deviation's

@@ -85,11 +85,11 @@ def key_context(*, admin: bool, scopes=(), used_at=None, deleted_at=None) -> Con
 
 # The list ----------------------------------------------------------------------
 def test_parse_known():
-    assert parse_known("production") == frozenset(ALL) and len(ALL) == 12
+    assert parse_known("production") == frozenset(ALL) and len(ALL) == 14
     assert parse_known("d2, D5") == {"D2", "D5"}
     assert parse_known("none") == parse_known("") == parse_known(None) == frozenset()
-    with pytest.raises(ValueError, match="D13"):
-        parse_known("D2,D13")
+    with pytest.raises(ValueError, match="D15"):
+        parse_known("D2,D15")
 
 
 # D1, D7, D10 on the list ------------------------------------------------------------
@@ -455,3 +455,20 @@ def test_a_deviation_whose_probes_were_all_skipped_is_not_examined():
     assert "not examined (their probes were skipped): D11" in "\n".join(recorder.summary())
     recorder.observe("D3", exchange(), test="t")
     assert not recorder.run_failed()  # strict, but D11 could not be told
+
+
+def _page(items: list[dict]) -> Exchange:
+    body = json.dumps({"total": len(items), "page": 0, "limit": 25, "items": items})
+    return Exchange("GET", "/api_keys/", (), {}, b"", 200, {}, body.encode())
+
+
+def test_d13_one_page_out_of_order():
+    first = {"api_key_id": "a", "user_id": "u", "created_at": "2026-01-01T00:00:00+00:00"}
+    second = {"api_key_id": "b", "user_id": "u", "created_at": "2026-01-01T00:00:01+00:00"}
+    assert shown(_page([first, second])) == set()
+    recognition = recognise(_page([second, first]), Context())
+    assert recognition.deviations == {"D13"}
+    assert [i["api_key_id"] for i in recognition.contract.json()["items"]] == ["a", "b"]
+    assert shown(_page([second, first, second])) == set()  # a key twice: not D13
+    other = {**first, "user_id": "v"}
+    assert shown(_page([second, other])) == set()  # two users' keys: not D13
