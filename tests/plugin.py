@@ -339,6 +339,14 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Note which deviations' probes ran; add a failed suite test that
     recorded nothing itself (e.g. an error); mask secrets in every report."""
+    if call.excinfo is not None and _stopped(call.excinfo.value):
+        # Ctrl-C, SIGTERM, SIGHUP or a transport problem stopped the run in this
+        # test (or a subtest of it, which reports itself here): not a failure,
+        # and no traceback of wherever the signal landed.
+        try:
+            pytest.skip(f"the run was stopped here ({call.excinfo.value})")
+        except pytest.skip.Exception as stopped:
+            call.excinfo = pytest.ExceptionInfo.from_exception(stopped)
     report = yield
     if report.failed and call.excinfo is not None and _budget_ran_out(call.excinfo.value):
         # Not a defect of the target: the run's --max-keys budget was spent
@@ -362,6 +370,11 @@ def pytest_runtest_makereport(
 
 
 _BUDGET_SKIP = "the --max-keys budget ran out before this test could create its keys"
+
+
+def _stopped(error: BaseException) -> bool:
+    """The run itself was stopped: a signal, or a transport problem (Exit)."""
+    return isinstance(error, KeyboardInterrupt | pytest.exit.Exception)
 
 
 def _budget_ran_out(error: BaseException) -> bool:

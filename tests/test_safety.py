@@ -183,11 +183,13 @@ def test_preflight_stops_a_misconfigured_run(tmp_path: Path) -> None:
 
 
 # Cleanup and the sweep --------------------------------------------------------------------
-def _run_until_keys(mock: S.Served, tmp_path: Path, name: str) -> subprocess.Popen:
-    """A URL run of the property suite, returned once it has made keys."""
+def _run_until_keys(
+    mock: S.Served, tmp_path: Path, name: str, path: str = "tests/property/test_lifecycle.py"
+) -> subprocess.Popen:
+    """A deep URL run of `path` (the property suite), returned once it has made keys."""
     before = mock.key_ids()
     env = S.suite_env(DEV_USERS)
-    args = ("--base-url", mock.url, "tests/property/test_lifecycle.py", *ALL_LISTED)
+    args = ("--base-url", mock.url, path, *ALL_LISTED)
     longer = ("--max-keys", "10000", "--hypothesis-profile", "deep")
     run = S.start([*args, *longer], env, tmp_path / f"{name}.out")
     deadline = time.monotonic() + 120
@@ -203,11 +205,13 @@ def test_sigterm_cleans_up_and_sweep_clears_a_killed_run(tmp_path: Path) -> None
         before = mock.key_ids()
         run = _run_until_keys(mock, tmp_path, "term")
         run.send_signal(signal.SIGTERM)
-        assert run.wait(timeout=120) != 0
+        assert run.wait(timeout=120) == 2
         output = (tmp_path / "term.out").read_text()
         assert mock.key_ids() == before, output
         assert "Traceback" not in output and "new failures: 0" in output, output
         assert "run interrupted" in output, output
+        # The test (or subtest) the signal landed in is no failure either.
+        assert not re.search(r"\bSUBFAILED\b|\bFAILED\b|\d+ failed", output), output
 
         run = _run_until_keys(mock, tmp_path, "kill")
         run.send_signal(signal.SIGKILL)
@@ -219,6 +223,21 @@ def test_sigterm_cleans_up_and_sweep_clears_a_killed_run(tmp_path: Path) -> None
         assert swept.returncode == 0, swept.stdout + swept.stderr
         assert "chutes sweep: deleted" in swept.stdout, swept.stdout
         assert mock.key_ids() == before
+
+
+def test_sigterm_in_a_subtest_is_no_failure(tmp_path: Path) -> None:
+    """The contract fuzz runs each operation's examples as subtests: the one a
+    SIGTERM lands in is reported as stopped, not SUBFAILED."""
+    with S.served(tmp_path, "--quirks", "production") as mock:
+        before = mock.key_ids()
+        run = _run_until_keys(mock, tmp_path, "fuzz", "tests/contract/test_fuzz.py")
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=120) == 2
+        output = (tmp_path / "fuzz.out").read_text()
+        assert mock.key_ids() == before, output
+        assert "run interrupted" in output and "new failures: 0" in output, output
+        assert not re.search(r"\bSUBFAILED\b|\bFAILED\b|\d+ failed", output), output
+        assert "Traceback" not in output and "INTERNALERROR" not in output, output
 
 
 # Runs at once -----------------------------------------------------------------------------

@@ -242,7 +242,8 @@ class Recorder:
 
     def run_failed(self) -> bool:
         """The gate: new failures, or (--strict-known) listed ones not observed."""
-        return bool(self.failures) or (self.strict and bool(self.not_observed()))
+        strict = self.strict and not self.interrupted and bool(self.not_observed())
+        return bool(self.failures) or strict
 
     def summary(self) -> list[str]:
         """The readable report, in its three parts."""
@@ -271,6 +272,8 @@ class Recorder:
             lines.append(f"      reproduce (answered {seen.status}): {seen.curl}")
         missing = self.not_observed()
         note = " (fixed? take them off the list)" if missing else ""
+        if self.interrupted and missing:
+            note = " (the run was stopped before it could tell)"
         lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
         if self.reproducer is not None and self.reproducer.served_hint and self.failures:
             lines.append(f"to reproduce: {self.reproducer.served_hint}")

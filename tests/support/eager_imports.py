@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import warnings
 
 PACKAGES = ("schemathesis", "hypothesis", "xdist", "anyio", "mock_server")
 # Never imported by the suites (optional extras, a program's entry point).
@@ -35,17 +36,28 @@ def marked_for_rewrite() -> tuple[str, ...]:
 def import_all(packages: tuple[str, ...] = PACKAGES) -> list[str]:
     """Import every submodule of `packages`; the names that failed (an
     optional dependency missing), for the curious."""
+    failed: list[str] = []
+    with warnings.catch_warnings():
+        # Hypothesis warns that a plugin building strategies at start-up is slow;
+        # that is the point here (it is paid once, before the first test).
+        warnings.simplefilter("ignore")
+        for top in packages:
+            failed += _import_package(top)
+    return failed
+
+
+def _import_package(top: str) -> list[str]:
+    """Import every submodule of the package `top`; the names that failed."""
+    try:
+        package = importlib.import_module(top)
+    except ImportError:
+        return []
     failed = []
-    for top in packages:
-        try:
-            package = importlib.import_module(top)
-        except ImportError:
+    for info in pkgutil.walk_packages(package.__path__, f"{top}.", onerror=lambda _: None):
+        if info.name in sys.modules or any(part in info.name for part in SKIPPED):
             continue
-        for info in pkgutil.walk_packages(package.__path__, f"{top}.", onerror=lambda _: None):
-            if info.name in sys.modules or any(part in info.name for part in SKIPPED):
-                continue
-            try:
-                importlib.import_module(info.name)
-            except Exception:  # an optional extra whose dependency is absent
-                failed.append(info.name)
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # an optional extra whose dependency is absent
+            failed.append(info.name)
     return failed
