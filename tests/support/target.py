@@ -199,7 +199,11 @@ class Target:
             key_id = item.get("api_key_id") if isinstance(item, dict) else None
             if item.get("name") == name and key_id not in seen and not self.ledger.owns(key_id):
                 self.ledger.record(key_id, identity.label if identity else "A")
-                if call("DELETE", f"/api_keys/{key_id}").status_code in (200, 404):
+                try:
+                    gone = call("DELETE", f"/api_keys/{key_id}").status_code in (200, 404)
+                except transport.OutcomeUnknown:
+                    gone = True  # the second send found no key
+                if gone:
                     self.ledger.forget(key_id)
                 return True
         return False
@@ -216,7 +220,11 @@ class Target:
         """Delete a key this run created (refuses any other id)."""
         if not self.ledger.owns(api_key_id):
             raise PermissionError(f"refusing to delete {api_key_id}: this run did not create it")
-        response = self.signed(identity, "DELETE", f"/api_keys/{api_key_id}")
+        try:
+            response = self.signed(identity, "DELETE", f"/api_keys/{api_key_id}")
+        except transport.OutcomeUnknown:
+            self.ledger.forget(api_key_id)  # a gateway lost the answer; the key is gone
+            raise
         if response.status_code in (200, 404):
             self.ledger.forget(api_key_id)
         return response
@@ -229,6 +237,8 @@ class Target:
                 response = self.delete_key(self.identity(owner), api_key_id)
                 if response.status_code not in (200, 404):
                     failures.append(f"{api_key_id}: {response.status_code} {response.text[:200]}")
+            except transport.OutcomeUnknown:
+                continue  # its answer was lost, and the key is gone
             except (Exception, transport.TransportProblem) as exc:
                 failures.append(f"{api_key_id}: {exc}")
         failures += self._sweep()
@@ -248,6 +258,8 @@ class Target:
                     self.ledger.record(item["api_key_id"], identity.label)
                     try:
                         response = self.delete_key(identity, item["api_key_id"])
+                    except transport.OutcomeUnknown:
+                        continue
                     except (Exception, transport.TransportProblem) as exc:
                         failures.append(f"{item['api_key_id']}: {exc}")
                         continue
