@@ -13,14 +13,23 @@ from tests.contract.runner import Contract
 from tests.contract.safety import RunState
 from tests.support.scrub import scrub
 from tests.support.target import Target
-from tests.support.transport import resilient_session
+from tests.support.transport import schemathesis_sessions
 
 compat.install()
 
 
 @pytest.fixture(scope="session")
-def contract_schema(target: Target):
-    """openapi/auth.yaml, bound to the target (ASGI app in-process, else its URL)."""
+def contract_schema(target: Target, request: pytest.FixtureRequest):
+    """openapi/auth.yaml, bound to the target (ASGI app in-process, else its URL).
+    By URL, every request Schemathesis makes (its checks' own probes too) goes
+    through the run's network policy (`support.transport`)."""
+    if target.resilience is not None:
+        import schemathesis.transport.requests as sent_by
+
+        patcher = pytest.MonkeyPatch()
+        request.addfinalizer(patcher.undo)
+        sessions = schemathesis_sessions(target.resilience)
+        patcher.setattr(sent_by, "SameHostRedirectsSession", sessions)
     return load_schema(target)
 
 
@@ -35,7 +44,6 @@ def contract(target: Target) -> Contract:
         key_auth=ApiKeyAuth(target.api_key_a),
         checks=contract_checks(state),
         recorder=target.recorder,
-        session=None if target.resilience is None else resilient_session(target.resilience),
     )
 
 

@@ -46,11 +46,6 @@ class Contract:
     key_auth: requests.auth.AuthBase
     checks: list[Check]
     recorder: Recorder
-    session: requests.Session | None = None  # by URL: through `support.transport`
-
-    def call_kwargs(self, auth: requests.auth.AuthBase) -> dict[str, Any]:
-        """What `case.call` takes for one request (and the checks' own calls)."""
-        return {"auth": auth} if self.session is None else {"auth": auth, "session": self.session}
 
     def run(self, case: Any, auth: requests.auth.AuthBase, test: str) -> None:
         """Rewrite `case` for safety, send it, record it, validate it."""
@@ -61,12 +56,13 @@ class Contract:
                 f"key budget spent (--max-keys {self.state.target.ledger.max_keys}): "
                 f"{case.operation.label} cases that would create a key were not sent"
             )
-        kwargs = self.call_kwargs(auth)
-        response, exchange = self.send(case, lambda: case.call(**kwargs))
+        response, exchange = self.send(case, lambda: case.call(auth=auth))
         self.state.observe(case, response)
 
         def validate(answer: Any) -> None:
-            case.validate_response(answer, additional_checks=self.checks, transport_kwargs=kwargs)
+            case.validate_response(
+                answer, additional_checks=self.checks, transport_kwargs={"auth": auth}
+            )
 
         self.judged(case, response, exchange, test, validate)
 

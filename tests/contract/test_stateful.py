@@ -28,7 +28,7 @@ def test_links_workflow(contract_schema, contract: Contract, request: pytest.Fix
                 case.body = {**case.body, "name": "!budget spent"}
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return contract.call_kwargs(contract.hotkey_auth)
+            return {"auth": contract.hotkey_auth}
 
         def call(self, case: Any, **kwargs: Any) -> Any:
             parent = super()

@@ -16,6 +16,7 @@ also tried after its window has closed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -45,6 +46,7 @@ from tests.property.judge import Deviates, Judge, current_test
 from tests.property.model import D3_WINDOW, INVALID_NONCE, Expected, Key, Model, error, token_parts
 from tests.support import profiles
 from tests.support.target import Target
+from tests.support.transport import OutcomeUnknown
 
 STEPS = 20  # stateful_step_count: bounds one example
 CREATES_PER_EXAMPLE = 6  # keys one example may create (the rest of its creates are skipped)
@@ -117,7 +119,8 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             alive = ledger.alive()
             for api_key_id in self.created:
                 if api_key_id in alive:
-                    target.delete_key(target.identity(alive[api_key_id]), api_key_id)
+                    with contextlib.suppress(OutcomeUnknown):  # lost answer; the key is gone
+                        target.delete_key(target.identity(alive[api_key_id]), api_key_id)
 
         # Helpers --------------------------------------------------------------------
         def walk_pages(self, label: str, limit: int) -> list[dict[str, Any]]:
@@ -382,10 +385,17 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             self.get(who, api_key_id)
 
         # Delete -----------------------------------------------------------------------------
-        def delete(self, who: str, api_key_id: str) -> Answer:
+        def delete(self, who: str, api_key_id: str) -> Answer | None:
+            """The delete, judged; None when a gateway lost its answer after it
+            took effect (the key is gone, its answer unknown: not judged)."""
             call = Call(who, "DELETE", f"/api_keys/{api_key_id}")
             expected = self.model.delete(who, api_key_id)
-            answer = send(target, call)
+            try:
+                answer = send(target, call)
+            except OutcomeUnknown as lost:
+                note(f"{call} -> {lost.msg}")
+                ledger.forget(api_key_id)
+                return None
             if answer.status == 200:
                 ledger.forget(api_key_id)
             check(call, expected, answer)
@@ -398,7 +408,8 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             """The owner deletes a live key: gone from list and get, and refused at once."""
             key = data.draw(st.sampled_from(self.model.created_alive()), label="key")
             assert ledger.owns(key.api_key_id)  # never anything the run did not create
-            if self.delete(key.owner, key.api_key_id).status == 200:
+            answer = self.delete(key.owner, key.api_key_id)
+            if answer is None or answer.status == 200:
                 self.model.deleted(key.api_key_id)
                 self.last, self.dirty = key, True
                 if key.secret is not None:  # refused at once, wherever it is used

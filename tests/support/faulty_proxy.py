@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"host"}
+_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length"}
 _HTML = {
     503: b"<html><head><title>503 Service Temporarily Unavailable</title></head>"
     b"<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>",
@@ -99,13 +99,14 @@ class ProxyApp:
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         url = httpx.URL(self.upstream).copy_with(raw_path=target)
+        # Host as the client sent it (a Location the upstream builds names the proxy).
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP]
         limits = httpx.Limits(max_keepalive_connections=0)  # a new connection each time
         async with httpx.AsyncClient(limits=limits, timeout=60) as client:
             request = client.build_request(scope["method"], url, headers=headers, content=body)
             response = await client.send(request)
             content = await response.aread()
-        kept = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP]
+        kept = [(k, v) for k, v in response.headers.raw if k.lower() not in (_HOP | {b"host"})]
         return response.status_code, kept, content
 
     async def _gateway(self, send: Any, status: int, extra: list | None = None) -> None:

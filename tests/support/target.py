@@ -75,6 +75,7 @@ class Target:
     def __post_init__(self) -> None:
         if self.resilience is not None:
             self.resilience.settle_create = self.settle_create
+            self.resilience.alive = self.holds_key
 
     @property
     def in_process(self) -> bool:
@@ -168,6 +169,15 @@ class Target:
         created = response.json()
         self.ledger.record(created["api_key_id"], identity.label)
         return created
+
+    def holds_key(self, key_id: str, sent: transport.Sent) -> bool:
+        """The run created this key, has not deleted it, and `sent` is signed by
+        its owner (or made with a key or token: then it may be)."""
+        owner = self.ledger.alive().get(key_id)
+        if owner is None:
+            return False
+        signer = sent.headers.get("x-chutes-hotkey")
+        return signer is None or signer == self.identity(owner).hotkey
 
     def settle_create(self, sent: transport.Sent) -> bool:
         """A create lost its answer (a gateway's 504, a drop): delete the key it

@@ -124,6 +124,9 @@ def test_a_delete_whose_answer_was_lost_and_then_404_is_not_decided() -> None:
     rules, _ = policy()
     once, _ = scripted(Answer(503), Answer(404))  # never forwarded: the 404 is the answer
     assert rules.send(DELETE, once, status).status_code == 404
+    rules, _ = policy(alive=lambda key_id, sent: False)  # a key the signer does not hold
+    once, _ = scripted(Answer(504), Answer(404))
+    assert rules.send(DELETE, once, status).status_code == 404
 
 
 def test_the_log_merges_and_reads_as_two_lines() -> None:

@@ -23,8 +23,9 @@ Every client the suites use goes through one policy (`Resilience`):
   connection, the request may have taken effect. A create is settled by the
   key ledger before it is sent again: the caller's keys are listed and a key
   of that name the run has never seen (the run's names are unique) is
-  deleted. A delete sent again that answers 404 cannot say what the first
-  did: `OutcomeUnknown`, a skip with the reason. Everything else the suites
+  deleted. A delete of a key the run holds, sent again, that answers 404
+  cannot say what the first did: `OutcomeUnknown`, a skip with the reason
+  (for any other id the 404 is the answer). Everything else the suites
   send is safe to repeat (reads; the catch-all changes nothing).
 - **No answer at all** after `ATTEMPTS` sends: `TransportProblem` ends the
   run with exit status 6 and names the problem; it is not a conformance
@@ -32,8 +33,8 @@ Every client the suites use goes through one policy (`Resilience`):
 
 `TransportLog` counts each of these for the report's `transport:` and
 `infrastructure:` lines. `ResilientTransport` applies the policy to httpx
-(the Target's client, preflight, sweep); `resilient_session` to requests
-(Schemathesis' calls).
+(the Target's client, preflight, sweep); `schemathesis_sessions` to the
+requests sessions Schemathesis makes for each call and probe.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ class OutcomeUnknown(Skipped):
     """A request that changes state lost its answer and its resend cannot tell
     what the first send did: the check is not decided (a skip, with why)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, answer: Any = None) -> None:
         super().__init__(f"not decided: {message}", pytrace=False)
+        self.answer = answer  # the second send's answer (a 404)
 
 
 class _Dropped(Exception):
@@ -176,6 +178,8 @@ class Resilience:
 
     log: TransportLog = field(default_factory=TransportLog)
     settle_create: Callable[[Sent], bool] | None = None
+    # The signer of a delete holds this key, for all the run knows (None: any may).
+    alive: Callable[[str, Sent], bool] | None = None
     sleep: Callable[[float], None] = time.sleep
     attempts: int = ATTEMPTS
 
@@ -208,11 +212,12 @@ class Resilience:
                 continue
             status = status_of(answer)
             if status not in GATEWAY:
-                if maybe_applied and label == DELETE_KEY and status == 404:
+                if maybe_applied and label == DELETE_KEY and status == 404 and self._held(sent):
                     self.log.add("undecided")
                     raise OutcomeUnknown(
                         f"{sent.method} {sent.path}: the first send lost its answer "
-                        f"({problem}) and may have deleted the key; the second answered 404"
+                        f"({problem}) and may have deleted the key; the second answered 404",
+                        answer,
                     )
                 return answer
             self.log.gateway_answer(status)
@@ -225,6 +230,10 @@ class Resilience:
             f"sends (last: {problem}); check the deployment and the network, then run again",
             last=problem.split(" (")[0],
         )
+
+    def _held(self, sent: Sent) -> bool:
+        """The key a delete names was alive for all the run knows."""
+        return self.alive is None or self.alive(sent.path.rstrip("/").rsplit("/", 1)[-1], sent)
 
     def _pause(self, attempt: int, asked: float | None) -> None:
         if attempt + 1 < self.attempts:
@@ -366,9 +375,25 @@ class _ResilientAdapter(HTTPAdapter):
 
 
 def resilient_session(resilience: Resilience) -> requests.Session:
-    """A requests session through the policy (for Schemathesis' `case.call`)."""
+    """A requests session through the policy."""
     session = requests.Session()
     adapter = _ResilientAdapter(resilience)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def schemathesis_sessions(resilience: Resilience) -> type[requests.Session]:
+    """Schemathesis' own session class (redirects followed on the same host
+    only), through the policy. Schemathesis makes one per request, its checks'
+    probes included, so the suite puts this class in its place for a URL run."""
+    from schemathesis.transport.requests import SameHostRedirectsSession
+
+    class ResilientSession(SameHostRedirectsSession):
+        def __init__(self) -> None:
+            super().__init__()
+            adapter = _ResilientAdapter(resilience)
+            self.mount("http://", adapter)
+            self.mount("https://", adapter)
+
+    return ResilientSession

@@ -1,0 +1,84 @@
+"""The gate's verdict through a faulty gateway is its verdict without one.
+
+Between the suites and `chutes-mock serve` (as the contract, and with
+production's quirks) the faulty proxy (`support.faulty_proxy`) adds latency
+and answers some requests itself: 503 before forwarding, 429 with
+`Retry-After: 1`, and 504 after forwarding (the request took effect). Each
+run is compared with the same run straight to the mock: the same exit status
+and the same failures; the proxy's answers show in the report's
+infrastructure line, never as a conformance failure; every key a create
+behind a 504 made is found and deleted, so the mock holds what it held.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.support import served as S
+from tests.support.faulty_proxy import FaultyProxy
+
+pytestmark = pytest.mark.in_process
+
+SUITES = (
+    "tests/contract",
+    "tests/property",
+    "--ignore=tests/contract/test_teeth.py",
+    "--ignore=tests/contract/test_rule_teeth.py",
+    "--ignore=tests/contract/test_slow_target.py",
+    "--ignore=tests/property/test_teeth.py",
+    "--ignore=tests/property/test_known_deviations.py",
+)
+USERS = {
+    "CHUTES_HOTKEY_URI": "//Alice",
+    "CHUTES_HOTKEY2_URI": "//Bob",
+    "CHUTES_REGISTRY_PASSWORD": "chutes-mock-registry",
+}
+FAULTS = {"latency": 0.005, "p503": 0.02, "p504": 0.01, "p429": 0.005, "seed": 15}
+
+
+def _gate(tmp_path: Path, name: str, url: str, listed: str) -> tuple[int, dict, str]:
+    report = tmp_path / f"{name}.json"
+    env = S.suite_env({**USERS, "CONTRACT_REPORT": str(report)})
+    done = S.run(["--base-url", url, *SUITES, "--known-deviations", listed], env)
+    output = done.stdout + done.stderr
+    assert report.exists(), output[-3000:]
+    return done.returncode, json.loads(report.read_text()), output
+
+
+def _failures(report: dict) -> set[tuple[str, str]]:
+    return {(f["test"], ",".join(f["deviations"])) for f in report["failures"]}
+
+
+@pytest.mark.parametrize(
+    ("quirks", "listed", "verdict"),
+    [("production", "production", 0), ("production", "D1,D2,D5,D12,D14", 1)],
+    ids=["production-listed", "production-partly-listed"],
+)
+def test_the_verdict_through_a_faulty_gateway_is_the_direct_one(
+    tmp_path: Path, quirks: str, listed: str, verdict: int
+) -> None:
+    with S.served(tmp_path, "--quirks", quirks) as mock, FaultyProxy(mock.url, **FAULTS) as proxy:
+        before = mock.key_ids()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            direct_run = pool.submit(_gate, tmp_path, "direct", mock.url, listed)
+            proxied_run = pool.submit(_gate, tmp_path, "proxied", proxy.url, listed)
+            direct_code, direct, _ = direct_run.result()
+            proxied_code, proxied, output = proxied_run.result()
+        assert (direct_code, proxied_code) == (verdict, verdict), output[-4000:]
+        assert _failures(proxied) == _failures(direct), output[-4000:]
+        assert proxied["observed"].keys() == direct["observed"].keys(), output[-4000:]
+        # The gateway's answers were retried and counted, not judged.
+        gateway = proxied["transport"]["gateway"]
+        assert {"503", "504"} <= set(gateway), proxied["transport"]
+        assert proxy.counts["gateway 504"] > 0 and proxy.counts["gateway 503"] > 0
+        line = next(ln for ln in output.splitlines() if ln.startswith("infrastructure:"))
+        assert re.search(r"gateway answers retried: .*×503", line), line
+        assert all(" 50" not in f["reason"][:40] for f in proxied["failures"]), proxied
+        # Creates behind a 504 made keys: each was found and deleted.
+        assert mock.key_ids() == before, output[-3000:]
+        assert "0 left behind" in output, output[-3000:]
