@@ -88,7 +88,8 @@ class ProxyApp:
             await self._gateway(send, 504)
             return
         self._count(f"forwarded {status}")
-        headers.append((b"content-length", str(len(content)).encode()))
+        if scope["method"] != "HEAD":
+            headers.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content}
@@ -107,6 +108,8 @@ class ProxyApp:
             response = await client.send(request)
             content = await response.aread()
         kept = [(k, v) for k, v in response.headers.raw if k.lower() not in (_HOP | {b"host"})]
+        if scope["method"] == "HEAD":  # no body came: the length is the upstream's
+            kept += [(k, v) for k, v in response.headers.raw if k.lower() == b"content-length"]
         return response.status_code, kept, content
 
     async def _gateway(self, send: Any, status: int, extra: list | None = None) -> None:
