@@ -6,7 +6,8 @@
 #      there answers;
 #   3. every suite against the mock in this process;
 #   4. the conformance suites through the URL mode, against `chutes-mock serve`
-#      started on a free port, the way a staging run works;
+#      started on a free port, the way a staging run works; then README's gate
+#      command on `serve --quirks production` (green, no key-budget warning);
 #   5. examples/ and the chutes_mock fixture from the wheel (tests/packaging).
 # Reports (JUnit XML, server logs) go to reports/. To add a step, add a
 # section below; start servers with start_mock, which stops them on exit.
@@ -91,6 +92,23 @@ start_mock "$BIN/chutes-mock" "$port" reports/serve.log --no-control --log-level
 CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
   "$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property \
   --base-url "http://127.0.0.1:$port" --junitxml=reports/url-mode.xml
+stop_mocks
+
+# The README's gate command, as written, on production's known deviations:
+# green, and the default key budget covers the whole run (no warning).
+echo "== the gate as README.md writes it, against chutes-mock serve --quirks production"
+port=$(free_port)
+start_mock "$BIN/chutes-mock" "$port" reports/serve-production.log --no-control \
+  --log-level warning --quirks production
+CHUTES_BASE_URL="http://127.0.0.1:$port" CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob \
+  CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
+  "$BIN/pytest" tests/contract tests/property --known-deviations production \
+  -p no:cacheprovider --junitxml=reports/gate-production.xml | tee reports/gate-production.log
+if grep -E "leaves room|KeyBudgetWarning" reports/gate-production.log; then
+  echo "the default key budget did not cover the gate's run"
+  exit 1
+fi
+stop_mocks
 
 # -- 5. the SDK side: the example client suite and the fixture from a wheel ---
 echo "== examples/: a client's own tests, with the chutes_mock fixture and the journal"

@@ -1,11 +1,12 @@
 """The gate's verdict through a faulty gateway is its verdict without one.
 
-Between the suites and `chutes-mock serve` (as the contract, and with
-production's quirks) the faulty proxy (`support.faulty_proxy`) adds latency
-and answers some requests itself: 503 before forwarding, 429 with
-`Retry-After: 1`, and 504 after forwarding (the request took effect). Each
-run is compared with the same run straight to the mock: the same exit status
-and the same failures; the proxy's answers show in the report's
+Between the suites and `chutes-mock serve --quirks production` the faulty
+proxy (`support.faulty_proxy`) adds latency and answers some requests
+itself: 503 before forwarding, 429 with `Retry-After: 1`, and 504 after
+forwarding (the request took effect). Each
+run is compared with the same run straight to another such mock: the same
+exit status, no new (untagged) failure in either, and only unlisted
+deviations tagged; the proxy's answers show in the report's
 infrastructure line, never as a conformance failure; every key a create
 behind a 504 made is found and deleted, so the mock holds what it held.
 """
@@ -50,35 +51,44 @@ def _gate(tmp_path: Path, name: str, url: str, listed: str) -> tuple[int, dict, 
     return done.returncode, json.loads(report.read_text()), output
 
 
-def _failures(report: dict) -> set[tuple[str, str]]:
-    return {(f["test"], ",".join(f["deviations"])) for f in report["failures"]}
+ALL = {f"D{n}" for n in range(1, 15)}
+
+
+def _verdict(code: int, report: dict, unlisted: set[str]) -> tuple[int, bool]:
+    """(exit status, a failure that no unlisted deviation explains: a new one)."""
+    return code, any(not set(f["deviations"]) & unlisted for f in report["failures"])
 
 
 @pytest.mark.parametrize(
-    ("quirks", "listed", "verdict"),
-    [("production", "production", 0), ("production", "D1,D2,D5,D12,D14", 1)],
+    ("listed", "code"),
+    [("production", 0), ("D1,D2,D5,D12,D14", 1)],
     ids=["production-listed", "production-partly-listed"],
 )
 def test_the_verdict_through_a_faulty_gateway_is_the_direct_one(
-    tmp_path: Path, quirks: str, listed: str, verdict: int
+    tmp_path: Path, listed: str, code: int
 ) -> None:
-    with S.served(tmp_path, "--quirks", quirks) as mock, FaultyProxy(mock.url, **FAULTS) as proxy:
+    """Each run has a `--quirks production` mock of its own; the one behind
+    the proxy is checked for keys left behind."""
+    with (
+        S.served(tmp_path, "--quirks", "production") as straight,
+        S.served(tmp_path, "--quirks", "production") as mock,
+        FaultyProxy(mock.url, **FAULTS) as proxy,
+    ):
         before = mock.key_ids()
         with ThreadPoolExecutor(max_workers=2) as pool:
-            direct_run = pool.submit(_gate, tmp_path, "direct", mock.url, listed)
+            direct_run = pool.submit(_gate, tmp_path, "direct", straight.url, listed)
             proxied_run = pool.submit(_gate, tmp_path, "proxied", proxy.url, listed)
             direct_code, direct, _ = direct_run.result()
             proxied_code, proxied, output = proxied_run.result()
-        assert (direct_code, proxied_code) == (verdict, verdict), output[-4000:]
-        assert _failures(proxied) == _failures(direct), output[-4000:]
-        assert proxied["observed"].keys() == direct["observed"].keys(), output[-4000:]
+        unlisted = ALL - set(listed.split(",")) if listed != "production" else set()
+        verdict = _verdict(proxied_code, proxied, unlisted)
+        assert verdict == _verdict(direct_code, direct, unlisted) == (code, False), output[-4000:]
         # The gateway's answers were retried and counted, not judged.
         gateway = proxied["transport"]["gateway"]
         assert {"503", "504"} <= set(gateway), proxied["transport"]
         assert proxy.counts["gateway 504"] > 0 and proxy.counts["gateway 503"] > 0
         line = next(ln for ln in output.splitlines() if ln.startswith("infrastructure:"))
         assert re.search(r"gateway answers retried: .*×503", line), line
-        assert all(" 50" not in f["reason"][:40] for f in proxied["failures"]), proxied
         # Creates behind a 504 made keys: each was found and deleted.
         assert mock.key_ids() == before, output[-3000:]
         assert "0 left behind" in output, output[-3000:]
