@@ -343,6 +343,9 @@ def pytest_runtest_makereport(
         # Ctrl-C, SIGTERM, SIGHUP or a transport problem stopped the run in this
         # test (or a subtest of it, which reports itself here): not a failure,
         # and no traceback of wherever the signal landed.
+        if isinstance(call.excinfo.value, transport.TransportProblem):
+            deviations.recorder(item.config).stopped_by = str(call.excinfo.value)
+            item.session.shouldstop = str(call.excinfo.value)
         try:
             pytest.skip(f"the run was stopped here ({call.excinfo.value})")
         except pytest.skip.Exception as stopped:
@@ -373,8 +376,8 @@ _BUDGET_SKIP = "the --max-keys budget ran out before this test could create its 
 
 
 def _stopped(error: BaseException) -> bool:
-    """The run itself was stopped: a signal, or a transport problem (Exit)."""
-    return isinstance(error, KeyboardInterrupt | pytest.exit.Exception)
+    """The run itself was stopped: a signal, or a transport problem."""
+    return isinstance(error, KeyboardInterrupt | transport.TransportProblem)
 
 
 def _budget_ran_out(error: BaseException) -> bool:
@@ -484,13 +487,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if config.stash[_LEFT_KEY]:
             workeroutput["chutes_cleanup"] = config.stash[_LEFT_KEY][0]
         return
-    if recorder.active and recorder.run_failed() and session.exitstatus == pytest.ExitCode.OK:
+    if recorder.stopped_by:  # no verdict: the API could not be reached
+        session.exitstatus = transport.TRANSPORT_PROBLEM_EXIT
+    elif recorder.active and recorder.run_failed() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     for marker, created, left in config.stash[_LEFT_KEY]:
         _say(
             config,
             f"chutes: run marker {marker!r}: created {created} key(s), {len(left)} left behind"
-            + ("" if not left else ": " + "; ".join(left)),
+            + ("" if not left else ": " + "; ".join(left) + " (delete them with --sweep)"),
         )
     xml = config.stash.get(_junit_key(), None) if _junit_key() else None
     if xml is not None and recorder.active:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -92,3 +93,30 @@ def test_the_verdict_through_a_faulty_gateway_is_the_direct_one(
         # Creates behind a 504 made keys: each was found and deleted.
         assert mock.key_ids() == before, output[-3000:]
         assert "0 left behind" in output, output[-3000:]
+
+
+def test_a_deployment_that_stops_answering_ends_the_run_with_status_6(tmp_path: Path) -> None:
+    """Midway the gateway answers every request 503: the run stops with exit
+    status 6 and a message naming the request and the problem, not as a
+    conformance failure; once it answers again, --sweep restores the keys."""
+    with S.served(tmp_path, "--quirks", "production") as mock, FaultyProxy(mock.url) as proxy:
+        before = mock.key_ids()
+        env = S.suite_env(USERS)
+        output_file = tmp_path / "stopped.out"
+        args = ["--base-url", proxy.url, "tests/property/test_lifecycle.py"]
+        run = S.start([*args, "--known-deviations", "production"], env, output_file)
+        deadline = time.monotonic() + 120
+        while len(mock.key_ids() - before) < 2:
+            assert run.poll() is None, output_file.read_text()
+            assert time.monotonic() < deadline, "the run made no keys"
+            time.sleep(0.2)
+        proxy.app.p503 = 1.0
+        assert run.wait(timeout=300) == 6, output_file.read_text()[-3000:]
+        output = output_file.read_text()
+        assert "chutes transport problem: no answer from the API to " in output, output[-3000:]
+        assert "503 from what stands in front of the API" in output, output[-3000:]
+        assert not re.search(r"\bFAILED\b|\d+ failed", output), output[-3000:]
+        proxy.app.p503 = 0.0
+        swept = S.run(["--base-url", proxy.url, "--sweep", "--sweep-age", "0"], env)
+        assert swept.returncode == 0, swept.stdout + swept.stderr
+        assert mock.key_ids() == before

@@ -135,6 +135,7 @@ class Recorder:
     active: bool = False  # a suite used the target: print the report
     reproducer: Reproducer | None = None  # turns exchanges into runnable commands
     interrupted: bool = False  # Ctrl-C, SIGTERM or SIGHUP stopped the run
+    stopped_by: str = ""  # a transport problem stopped the run (exit status 6)
     probed: set[str] = field(default_factory=set)  # deviations a probe ran for
     unprobed: set[str] = field(default_factory=set)  # ... a probe was skipped for
     transport: TransportLog = field(default_factory=TransportLog)  # the network's doings
@@ -242,15 +243,18 @@ class Recorder:
 
     def run_failed(self) -> bool:
         """The gate: new failures, or (--strict-known) listed ones not observed."""
-        strict = self.strict and not self.interrupted and bool(self.not_observed())
+        stopped = self.interrupted or bool(self.stopped_by)
+        strict = self.strict and not stopped and bool(self.not_observed())
         return bool(self.failures) or strict
 
     def summary(self) -> list[str]:
         """The readable report, in its three parts."""
         listed = ", ".join(ordered(self.known)) or "none"
         lines = []
-        if self.interrupted:
+        if self.interrupted and not self.stopped_by:
             lines.append("run interrupted: the report covers the tests that finished")
+        if self.stopped_by:
+            lines.append(f"run stopped, no verdict: {self.stopped_by}")
         if self.by_url:
             lines += self.transport.lines()
         lines.append(f"known deviations listed: {listed}" + (" (strict)" if self.strict else ""))
@@ -272,7 +276,7 @@ class Recorder:
             lines.append(f"      reproduce (answered {seen.status}): {seen.curl}")
         missing = self.not_observed()
         note = " (fixed? take them off the list)" if missing else ""
-        if self.interrupted and missing:
+        if (self.interrupted or self.stopped_by) and missing:
             note = " (the run was stopped before it could tell)"
         lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
         if self.reproducer is not None and self.reproducer.served_hint and self.failures:
@@ -295,6 +299,7 @@ class Recorder:
             "not_examined": self.not_examined(),
             "deviations": self.shown(),
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
             "transport": self.transport.state(),
             "reproduce_setup": self.reproducer.served_hint if self.reproducer else "",
         }
@@ -305,6 +310,7 @@ class Recorder:
         return {
             "active": self.active,
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
             "failures": [asdict(f) for f in self.failures],
             "observed": {name: asdict(o) for name, o in self.observed.items()},
             "probed": sorted(self.probed),
@@ -317,6 +323,7 @@ class Recorder:
         """Add a worker's `state()`: one report for the whole run."""
         self.active |= bool(state.get("active"))
         self.interrupted |= bool(state.get("interrupted"))
+        self.stopped_by = self.stopped_by or state.get("stopped_by", "")
         for failure in state.get("failures", []):
             key = (failure["test"], failure["operation"], failure["check"])
             key += (",".join(failure["deviations"]),)

@@ -50,7 +50,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 import requests
-from _pytest.outcomes import Exit, Skipped
+from _pytest.outcomes import Skipped
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
@@ -64,13 +64,17 @@ RETRY_AFTER_CAP = 30.0
 TRANSPORT_PROBLEM_EXIT = 6
 
 
-class TransportProblem(Exit):
+class TransportProblem(BaseException):
     """The API never answered a request, after every resend: the run stops
     (exit status 6). Not a conformance failure: the network, a gateway or the
-    deployment's availability is at fault."""
+    deployment's availability is at fault. A BaseException, as Ctrl-C is, so
+    that neither Hypothesis nor Schemathesis takes it for a failure of the
+    test it happened in (the plugin stops the run and sets the status)."""
+
+    returncode = TRANSPORT_PROBLEM_EXIT
 
     def __init__(self, message: str, last: str = "") -> None:
-        super().__init__(f"chutes transport problem: {message}", returncode=TRANSPORT_PROBLEM_EXIT)
+        super().__init__(f"chutes transport problem: {message}")
         self.last = last  # the last send's problem, in a few words
 
 
