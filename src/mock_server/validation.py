@@ -21,6 +21,7 @@ _INT = re.compile(r"\s*[+-]?[0-9]+\s*")
 # Lax integers as pydantic reads a string: Python's digit grouping (`1_000`)
 # and a zero fraction (`1.0`, not `1.`) pass.
 _LAX_INT = re.compile(r"\s*[+-]?[0-9](?:_?[0-9])*(?:\.0+)?\s*")
+_BOOL_PARSING = "Input should be a valid boolean, unable to interpret input"
 _LAX_TRUE = {"1", "on", "t", "true", "y", "yes"}
 _LAX_FALSE = {"0", "off", "f", "false", "n", "no"}
 
@@ -131,6 +132,8 @@ def validate_body(operation: Operation, body: Any, *, lax: bool) -> tuple[Any, l
         raise BadRequest(BODY_NOT_UTF8) from None
     failed = {tuple(e["loc"]) for e in unicode}
     entries = unicode + [e for e in found if tuple(e["loc"]) not in failed]
+    if lax:
+        entries = [_lax_bool_error(e) for e in entries]
     return body, _in_field_order(entries, operation.body_schema or {})
 
 
@@ -301,6 +304,19 @@ def _in_field_order(entries: list[dict], schema: dict[str, Any]) -> list[dict]:
         return [(0, p) if isinstance(p, int) else (1, order.get(p, 10**6)) for p in entry["loc"]]
 
     return sorted(entries, key=sort_key)
+
+
+def _lax_bool_error(entry: dict[str, Any]) -> dict[str, Any]:
+    """Lax, pydantic reads text and whole numbers as booleans: what it cannot
+    interpret ('maybe', ' yes', 2, 2.0) is `bool_parsing`; other types (null,
+    0.5, a list) stay `bool_type`."""
+    value = entry.get("input")
+    if entry.get("type") != "bool_type" or isinstance(value, bool):
+        return entry
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, str) or whole:
+        return {**entry, "type": "bool_parsing", "msg": _BOOL_PARSING}
+    return entry
 
 
 def _coerce_lax(body: Any, schema: dict[str, Any]) -> Any:

@@ -200,9 +200,10 @@ def name_allowed_by_production(name: str) -> bool:
 
 def lax_bool(value: Any) -> Any:
     """What production's lax validation makes of a boolean field (D10): 'yes',
-    'off', 1, 0 and the like become booleans; anything else stays as it is."""
-    if isinstance(value, str) and value.strip().lower() in LAX_TRUE | LAX_FALSE:
-        return value.strip().lower() in LAX_TRUE
+    'OFF', 1, 0 and the like become booleans (text is not stripped: ' yes' is
+    refused); anything else stays as it is."""
+    if isinstance(value, str) and value.lower() in LAX_TRUE | LAX_FALSE:
+        return value.lower() in LAX_TRUE
     if type(value) in (int, float) and value in (0, 1):
         return bool(value)
     return value
@@ -247,13 +248,15 @@ def param_entries(
     return values, entries
 
 
-def bool_entry(value: Any) -> dict[str, Any]:
-    return {
-        "type": "bool_type",
-        "loc": ["body", "admin"],
-        "msg": "Input should be a valid boolean",
-        "input": value,
-    }
+def bool_entry(value: Any, lax: bool = False) -> dict[str, Any]:
+    """The 422 entry for `admin`. Lax (D10), text and whole numbers it cannot
+    read as booleans are `bool_parsing`; anything else is `bool_type`."""
+    whole = type(value) is int or (type(value) is float and value.is_integer())
+    if lax and (isinstance(value, str) or whole):
+        kind, msg = "bool_parsing", "Input should be a valid boolean, unable to interpret input"
+    else:
+        kind, msg = "bool_type", "Input should be a valid boolean"
+    return {"type": kind, "loc": ["body", "admin"], "msg": msg, "input": value}
 
 
 def action_entries(scopes: Any) -> list[dict[str, Any]]:
@@ -379,7 +382,10 @@ class Model:
     def _create(self, owner: str, payload: dict[str, Any], world: World) -> Expected:
         scopes = payload.get("scopes", [])
         admin = lax_bool(payload["admin"]) if "D10" in world else payload["admin"]
-        entries = ([] if isinstance(admin, bool) else [bool_entry(admin)]) + action_entries(scopes)
+        lax = "D10" in world
+        entries = ([] if isinstance(admin, bool) else [bool_entry(admin, lax)]) + action_entries(
+            scopes
+        )
         if entries:
             return error(422, entries)
         allowed = name_allowed_by_production if "D9" in world else name_allowed

@@ -334,6 +334,40 @@ def test_d10_lax_booleans_are_not_stripped(make_mock, value: str) -> None:
         assert quirk_mock.create(ALICE, "lax", admin=value).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("maybe", "bool_parsing"),
+        (" yes", "bool_parsing"),
+        ("", "bool_parsing"),
+        (2, "bool_parsing"),
+        (2.0, "bool_parsing"),
+        (None, "bool_type"),
+        (0.5, "bool_type"),
+        ([], "bool_type"),
+    ],
+)
+def test_d10_a_boolean_it_cannot_read_is_refused_as_pydantic_does(
+    make_mock, mock: Mock, value, kind: str
+) -> None:
+    """Lax, text and whole numbers that are no boolean are `bool_parsing`
+    (production's words); strict, every one is `bool_type`."""
+    messages = {
+        "bool_parsing": "Input should be a valid boolean, unable to interpret input",
+        "bool_type": "Input should be a valid boolean",
+    }
+    for quirk_mock in quirky(make_mock, "D10"):
+        [entry] = body_of_422(quirk_mock.create(ALICE, "lax", admin=value))
+        assert (entry["type"], entry["msg"], entry["input"]) == (kind, messages[kind], value)
+    [entry] = body_of_422(mock.create(ALICE, "strict", admin=value))
+    assert (entry["type"], entry["msg"]) == ("bool_type", messages["bool_type"])
+
+
+def body_of_422(response) -> list[dict]:
+    assert response.status_code == 422, response.text
+    return response.json()["detail"]
+
+
 @pytest.mark.parametrize("sub", [123, ["x"]])
 def test_d11_non_string_sub_is_500(make_mock, mock: Mock, sub) -> None:
     for quirk_mock in quirky(make_mock, "D11"):
