@@ -70,9 +70,9 @@ def run_with(args: list[str], env_extra: dict[str, str]) -> subprocess.Completed
 
 @pytest.mark.in_process
 def test_an_unknown_known_deviation_is_a_usage_error() -> None:
-    by_flag = run_with(["tests/contract/test_deviations.py", "--known-deviations", "D2,D13"], {})
+    by_flag = run_with(["tests/contract/test_deviations.py", "--known-deviations", "D2,D15"], {})
     assert by_flag.returncode == 4, by_flag.stdout + by_flag.stderr
-    assert "unknown deviation(s) D13" in by_flag.stderr
+    assert "unknown deviation(s) D15" in by_flag.stderr
     assert "Traceback" not in by_flag.stdout + by_flag.stderr
     by_env = run_with(["tests/contract/test_deviations.py"], {"CHUTES_KNOWN_DEVIATIONS": "prod"})
     assert by_env.returncode == 4 and "unknown deviation(s) PROD" in by_env.stderr

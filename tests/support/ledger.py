@@ -73,11 +73,14 @@ class KeyLedger:
             if self.count >= self.max_keys:
                 self.refused += 1
                 if self.refused == 1:
+                    from tests.support.profiles import key_budget
+
                     warnings.warn(
                         KeyBudgetWarning(
                             f"--max-keys: the budget of {self.max_keys} key(s) ran out; "
                             "what needed more was not done: raise --max-keys for a full run "
-                            "(or leave it out: its default is enough for the profile)"
+                            f"({key_budget()} per process is enough for this profile, and "
+                            "is the default)"
                         ),
                         stacklevel=3,
                     )
