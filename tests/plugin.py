@@ -97,7 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--known-deviations",
         default=os.environ.get("CHUTES_KNOWN_DEVIATIONS", "none"),
         help="production deviations to tolerate (env CHUTES_KNOWN_DEVIATIONS): "
-        "'production' (D1-D12), a list such as D2,D5, or 'none' (default)",
+        "'production' (D1-D14), a list such as D2,D5, or 'none' (default)",
     )
     group.addoption(
         "--strict-known",

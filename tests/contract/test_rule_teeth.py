@@ -271,7 +271,7 @@ CAUGHT = [
         "test_d2_registry_header_is_basic_base64",
         ("registry header is \"Basic b'***'\"",),
     ),
-    # §9, in production's mock with D1-D12 listed: the catch-all's own rules
+    # §9, in production's mock with D1-D14 listed: the catch-all's own rules
     Caught(
         "catch_all_detail_without_stop",
         "routing-registry-slash-307",

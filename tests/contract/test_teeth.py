@@ -3,7 +3,7 @@ mocks that are wrong on purpose and checks that it fails, and how; and that
 known deviations are tolerated exactly, never more.
 
 In-process, against `--mock-quirks production --known-deviations production`:
-- as is: passes, and reports D1–D12 observed;
+- as is: passes, and reports D1–D14 observed;
 - with each `--mock-breakage`: fails with a new (untagged) failure, by the
   expected check. Among them the three bugs that resemble a deviation: a
   non-admin key accepted (D8), a registry value without the ':' (D2), a
@@ -12,7 +12,7 @@ In-process, against `--mock-quirks production --known-deviations production`:
   gives too (a probe, or a check re-run on the contract's answer for D2/D5).
 `--mock-quirks D3 --known-deviations D3` passes, `--mock-quirks D3` alone
 fails tagged [D3]; `--mock-quirks none --known-deviations production
---strict-known` fails naming D1–D12 as not observed.
+--strict-known` fails naming D1–D14 as not observed.
 By URL against `chutes-mock serve --quirks production`: `--known-deviations
 production` passes and leaves the mock's keys as it found them; with D2 left
 off the list the run fails, every failure tagged [D2].
