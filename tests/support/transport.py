@@ -193,7 +193,11 @@ class Resilience:
         maybe_applied = resent = False
         problem = ""
         for attempt in range(self.attempts):
-            settle = attempt and maybe_applied and label == CREATE and self.settle_create
+            # A create sent again: settled first if the first send may have made
+            # its key (a lost answer, or, to be safe, a drop).
+            settle = (
+                attempt and (maybe_applied or resent) and label == CREATE and self.settle_create
+            )
             if settle and self.settle_create(sent):
                 self.log.add("settled_creates")
             try:
