@@ -302,7 +302,7 @@ CAUGHT = [
     Caught(
         "implicit_head_kept",
         "catch-all-r2-405-allow",
-        ("Allow '", "HEAD", "expected ['GET']"),
+        ("Allow '", "HEAD", "expected GET, POST"),
         "(OPTIONS /api_keys/)",
         production=True,
     ),
