@@ -16,12 +16,18 @@ def judge(target: Target) -> Judge:
     return Judge(target.recorder)
 
 
-def deviates_in(error: BaseException | None) -> Deviates | None:
-    """The `Deviates` a test failed with (Hypothesis may group several)."""
+def deviates_in(error: BaseException | None, seen: set[int] | None = None) -> Deviates | None:
+    """The `Deviates` a test failed with: Hypothesis may group several, or
+    raise another error while replaying it (a target whose answers are not
+    the same twice, as production's unordered list, D13) with it as context."""
+    seen = set() if seen is None else seen
+    if error is None or id(error) in seen:
+        return None
+    seen.add(id(error))
     if isinstance(error, Deviates):
         return error
-    for inner in getattr(error, "exceptions", ()):
-        found = deviates_in(inner)
+    for inner in (*getattr(error, "exceptions", ()), error.__cause__, error.__context__):
+        found = deviates_in(inner, seen)
         if found is not None:
             return found
     return None

@@ -100,3 +100,21 @@ def test_a_name_of_24_characters_and_a_newline_is_production_s_only(name, shows)
         assert expected.status in (200, 400) and not created
     else:
         assert expected.status == 400 and created == [frozenset(shows)]
+
+
+def test_a_deviation_is_found_behind_hypothesis_replay_error() -> None:
+    """Hypothesis may raise another error while replaying a failure (an answer
+    not the same twice, as D13's order): the report still names the deviation."""
+    from tests.property.conftest import deviates_in
+    from tests.property.judge import Deviates
+
+    shown = Deviates("[D13] pages in another order", None, None, frozenset({"D13"}))
+    try:
+        try:
+            raise shown
+        except Deviates:
+            raise RuntimeError("Inconsistent data generation") from None
+    except RuntimeError as replayed:
+        assert deviates_in(replayed) is shown
+    assert deviates_in(BaseExceptionGroup("two", [ValueError(), shown])) is shown
+    assert deviates_in(ValueError("nothing")) is None
