@@ -29,6 +29,7 @@ from mock_server.settings import DEFAULT_FIXTURES, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 MAX_JOURNAL_SIZE = 1_000_000
+SHUTDOWN_GRACE = 3  # seconds a stop waits for requests in flight, then cuts them off
 
 
 def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -256,6 +257,7 @@ def serve(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from mock_server.connections import close_after_500
     from mock_server.server import bind_socket, credentials, socket_url
+    from mock_server.signals import StoppableServer
 
     settings = settings_from(args)
     refusal = settings.unsafe_exposure()
@@ -279,19 +281,28 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    with sock:
+    config = uvicorn.Config(
+        close_after_500(app),
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
+    )
+    server = StoppableServer(config)
+    # From here a stop signal ends the server and this function normally, so
+    # the credentials file is always removed.
+    with sock, server.capture_signals():
         url = socket_url(sock)
         print(startup_banner(app.state.mock, url), flush=True)
         try:
             if written:
                 write_private(written, credentials(app.state.mock, url))
-            config = uvicorn.Config(
-                close_after_500(app), log_level=settings.log_level, access_log=False
-            )
-            uvicorn.Server(config).run(sockets=[sock])
+            server.run(sockets=[sock])
         finally:
             if written:  # its keys and tokens die with this server
                 written.unlink(missing_ok=True)
+    logging.getLogger("mock_server").info(
+        "chutes-mock stopped" + (f" ({server.stopped_by})" if server.stopped_by else "")
+    )
     return 0
 
 
