@@ -18,6 +18,8 @@ import random
 import shlex
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -168,8 +170,25 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     what = sign.add_mutually_exclusive_group()
     what.add_argument("--purpose", help="signature purpose (default: from the spec)")
     what.add_argument("--data", help="JSON body to send; the signature covers its sha256")
-    sign.add_argument("--nonce", help="nonce to use (default: now)")
-    sign.add_argument("--base-url", help="default: 127.0.0.1 on CHUTES_MOCK_PORT or 8000")
+    sign.add_argument(
+        "--nonce",
+        help="nonce to use; 'server' reads the mock's clock (GET /_mock/clock, with"
+        " CHUTES_MOCK_CONTROL_TOKEN if set), so a frozen or moved clock just works"
+        " (default: this machine's time)",
+    )
+    sign.add_argument(
+        "--base-url",
+        help="default: CHUTES_BASE_URL, else the URL in --credentials-file, else 127.0.0.1 on"
+        " CHUTES_MOCK_PORT or 8000",
+    )
+    sign.add_argument(
+        "--credentials-file",
+        type=Path,
+        default=_env(environ, "CREDENTIALS_FILE"),
+        metavar="PATH",
+        help="the file `serve --credentials-file` writes: its URL is the default base URL"
+        " (env CHUTES_MOCK_CREDENTIALS_FILE)",
+    )
     sign.add_argument("method", metavar="METHOD")
     sign.add_argument("path", metavar="PATH")
 
@@ -181,7 +200,9 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=_env(environ, "FIXTURES"),
         help="the fixtures the server reads (env CHUTES_MOCK_FIXTURES)",
     )
-    config.add_argument("--base-url", help="default: 127.0.0.1 on CHUTES_MOCK_PORT or 8000")
+    config.add_argument(
+        "--base-url", help="default: CHUTES_BASE_URL, else 127.0.0.1 on CHUTES_MOCK_PORT or 8000"
+    )
     return parser
 
 
@@ -197,23 +218,47 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             f"CHUTES_MOCK_LOG_LEVEL: invalid choice: {args.log_level!r}"
             f" (choose from {', '.join(LOG_LEVELS)})"
         )
-    if args.command != "serve" and args.base_url is None:
-        try:
-            args.base_url = _local_url(environ)
-        except argparse.ArgumentTypeError:
-            parser.error(
-                f"CHUTES_MOCK_PORT {_env(environ, 'PORT')!r} is not a port from 0 to 65535"
-                " (fix it, or give --base-url)"
-            )
     try:
         if args.command == "serve":
             return serve(args)
+        if args.base_url is None:
+            args.base_url = default_base_url(args, environ, parser)
         if args.command == "sign":
-            return emit(sign(args) + "\n")
+            return emit(sign(args, environ) + "\n")
         return emit(client_config(args))
     except (FixtureError, ValueError) as exc:
         print(f"chutes-mock: error: {exc}", file=sys.stderr)
         return 2
+
+
+def default_base_url(
+    args: argparse.Namespace, environ: Mapping[str, str], parser: argparse.ArgumentParser
+) -> str:
+    """Where `sign` and `client-config` point without `--base-url`:
+    CHUTES_BASE_URL, else the URL in the credentials file (sign), else the
+    mock on this machine at CHUTES_MOCK_PORT."""
+    if environ.get("CHUTES_BASE_URL"):
+        return environ["CHUTES_BASE_URL"]
+    written = getattr(args, "credentials_file", None)
+    if written:
+        try:
+            url = json.loads(Path(written).read_text())["url"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "no 'url' in it"
+            raise ValueError(
+                f"cannot read the URL from credentials file {str(written)!r}: {reason}"
+                " (is `chutes-mock serve --credentials-file` running?)"
+            ) from None
+        if not isinstance(url, str):
+            raise ValueError(f"credentials file {str(written)!r}: 'url' is not a string")
+        return url
+    try:
+        return _local_url(environ)
+    except argparse.ArgumentTypeError:
+        parser.error(
+            f"CHUTES_MOCK_PORT {_env(environ, 'PORT')!r} is not a port from 0 to 65535"
+            " (fix it, or give --base-url)"
+        )
 
 
 def emit(text: str) -> int:
@@ -346,12 +391,44 @@ def startup_banner(state, url: str) -> str:
 
 
 # sign -----------------------------------------------------------------------
-def sign(args: argparse.Namespace) -> str:
+CLOCK_TIMEOUT = 10.0
+
+
+def server_nonce(base_url: str, environ: Mapping[str, str]) -> str:
+    """The mock's clock at `base_url` as a nonce (`GET /_mock/clock`)."""
+    request = urllib.request.Request(f"{base_url.rstrip('/')}/_mock/clock")
+    token = _env(environ, "CONTROL_TOKEN")
+    if token:
+        request.add_header("X-Mock-Control-Token", token)
+    where = f"{base_url.rstrip('/')}/_mock/clock"
+    try:
+        with urllib.request.urlopen(request, timeout=CLOCK_TIMEOUT) as response:
+            now = json.loads(response.read())["now"]
+    except urllib.error.HTTPError as exc:
+        hint = {
+            401: ": set CHUTES_MOCK_CONTROL_TOKEN to the server's --control-token",
+            404: ": is the control API on (no --no-control) and is this the mock?",
+        }.get(exc.code, "")
+        raise ValueError(f"--nonce server: {where} answered {exc.code}{hint}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ValueError(f"--nonce server: cannot read {where}: {reason}") from None
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"--nonce server: {where} did not answer with a clock") from None
+    if not isinstance(now, int | float) or isinstance(now, bool):
+        raise ValueError(f"--nonce server: {where} did not answer with a clock")
+    return str(int(now))
+
+
+def sign(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
     from mock_server.settings import DEFAULT_SPEC
 
     method = args.method.upper()
     keypair = hotkeys.keypair_from(uri=args.uri, seed=args.seed_hex)
-    nonce = args.nonce or str(int(time.time()))
+    if args.nonce == "server":
+        nonce = server_nonce(args.base_url, environ or {})
+    else:
+        nonce = args.nonce or str(int(time.time()))
     body = args.data.encode() if args.data is not None else b""
     purpose = args.purpose
     if purpose is None:

@@ -4,9 +4,12 @@ place of `make serve`'s), each answering 2xx with JSON."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,35 @@ def test_the_control_api_examples_run_as_written() -> None:
             )
             assert done.returncode == 0, f"{line}\n{done.stderr}"
             json.loads(done.stdout)
+
+
+def signed_curl_examples() -> list[str]:
+    text = README.read_text()
+    section = text[text.index("### Calling it with curl") :]
+    section = section[: section.index("\n### ", 1)]
+    return re.findall(r"^eval .*$", section, flags=re.MULTILINE)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_signed_curl_lines_follow_the_port_and_the_clock() -> None:
+    """As written, on a port other than 8000 given by CHUTES_MOCK_PORT, after
+    the mock's clock was moved an hour: each line is answered 200."""
+    lines = signed_curl_examples()
+    assert len(lines) >= 3
+    cli = shlex.join([sys.executable, "-m", "mock_server"])
+    with MockServer() as mock:
+        mock.advance_clock(3600)
+        environ = {**os.environ, "CHUTES_MOCK_PORT": mock.url.rsplit(":", 1)[1]}
+        for name in ("CHUTES_BASE_URL", "CHUTES_MOCK_CREDENTIALS_FILE"):
+            environ.pop(name, None)
+        for line in lines:
+            command = line.replace(".venv/bin/chutes-mock", cli)
+            done = subprocess.run(
+                ["bash", "-c", f"{command} -o /dev/null -w '%{{http_code}}'"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env=environ,
+            )
+            assert (done.returncode, done.stdout) == (0, "200"), f"{line}\n{done.stderr}"
