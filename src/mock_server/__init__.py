@@ -10,20 +10,21 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mock_server.server import MockServer, MockUser
+    from mock_server.server import MockControlError, MockKey, MockServer, MockUser
 
 try:
     __version__ = version("chutes-auth-kit")
 except PackageNotFoundError:  # run from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["MockServer", "MockUser", "__version__"]
+PUBLIC = ("MockServer", "MockUser", "MockKey", "MockControlError")
+__all__ = [*PUBLIC, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    """`MockServer` and `MockUser` on first use: `import mock_server` stays
+    """`MockServer` and its types on first use: `import mock_server` stays
     light for the CLI and the pytest plugin."""
-    if name in ("MockServer", "MockUser"):
+    if name in PUBLIC:
         from mock_server import server
 
         return getattr(server, name)
