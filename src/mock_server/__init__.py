@@ -17,14 +17,13 @@ try:
 except PackageNotFoundError:  # run from a source tree that is not installed
     __version__ = "0+unknown"
 
-PUBLIC = ("MockServer", "MockUser", "MockKey", "MockControlError")
-__all__ = [*PUBLIC, "__version__"]
+__all__ = ["MockControlError", "MockKey", "MockServer", "MockUser", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     """`MockServer` and its types on first use: `import mock_server` stays
     light for the CLI and the pytest plugin."""
-    if name in PUBLIC:
+    if name in __all__ and name != "__version__":
         from mock_server import server
 
         return getattr(server, name)
