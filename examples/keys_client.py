@@ -2,7 +2,8 @@
 
 It authenticates with an API key, a JWT, or a hotkey signer (a callable that
 returns the three X-Chutes-* headers for a request), and raises `ApiError`
-with the server's status and detail.
+with the server's status and detail. An httpx transport can be given (in
+tests: the mock's, with no socket).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ class KeysClient:
         api_key: str | None = None,
         jwt: str | None = None,
         signer: Signer | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=10)
+        self._http = httpx.Client(base_url=base_url, timeout=10, transport=transport)
         self._api_key, self._jwt, self._signer = api_key, jwt, signer
 
     def close(self) -> None:

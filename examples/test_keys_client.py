@@ -72,3 +72,39 @@ def test_an_expired_token_is_refused(chutes_mock: MockServer) -> None:
         client.list()
     assert raised.value.status == 401
     client.close()
+
+
+def test_on_the_mocks_transport_no_socket(chutes_mock: MockServer) -> None:
+    """The same client, calling the mock in-process: faster, no port."""
+    key = chutes_mock.add_key("alice", "sdk-tests")  # a helper: no signing needed
+    client = KeysClient(chutes_mock.url, api_key=key.secret_key, transport=chutes_mock.transport())
+    created = client.create("via-transport")
+    assert created["name"] == "via-transport"
+    assert [r.auth_kind for r in chutes_mock.requests()] == ["api_key"]
+    client.close()
+
+
+def test_signing_holds_on_the_transport(chutes_mock: MockServer) -> None:
+    def alice_signs(method: str, path: str, body: bytes) -> dict[str, str]:
+        return chutes_mock.sign("alice", method, path, body)
+
+    client = KeysClient(chutes_mock.url, signer=alice_signs, transport=chutes_mock.transport())
+    assert client.create("signed-in-process")["name"] == "signed-in-process"
+    client.close()
+
+
+@pytest.mark.chutes_mock(quirks="D3")
+def test_production_keeps_a_deleted_key_for_a_while(chutes_mock: MockServer) -> None:
+    """A test of its own server, with production's D3: a deleted key that was
+    used keeps working up to 60 s, so a client must not count on a revoke
+    taking effect at once."""
+    key = chutes_mock.add_key("alice", "soon-revoked")
+    client = KeysClient(chutes_mock.url, api_key=key.secret_key, transport=chutes_mock.transport())
+    client.list()  # the first use opens production's 60 s cache window
+    client.delete(key.api_key_id)
+    assert client.list()["total"] >= 1  # still accepted
+    chutes_mock.advance_clock(61)
+    with pytest.raises(ApiError) as raised:
+        client.list()
+    assert raised.value.status == 401
+    client.close()

@@ -81,3 +81,45 @@ def test_the_signed_curl_lines_follow_the_port_and_the_clock() -> None:
                 env=environ,
             )
             assert (done.returncode, done.stdout) == (0, "200"), f"{line}\n{done.stderr}"
+
+
+def own_tests_examples() -> list[str]:
+    text = README.read_text()
+    section = text[text.index("## Use the mock in your own tests") :]
+    section = section[: section.index("### The request journal")]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_the_fixture_example_runs_as_written(tmp_path: Path) -> None:
+    """The pytest example, as a project's test file: every test passes."""
+    fixture_tests, _ = own_tests_examples()
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_from_readme.py").write_text(fixture_tests)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    tests = len(re.findall(r"^def test_", fixture_tests, flags=re.MULTILINE))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{tests} passed" in done.stdout
+
+
+def test_the_mockserver_example_runs_as_written(tmp_path: Path) -> None:
+    _, script = own_tests_examples()
+    checked = script + (
+        "\nassert key.secret_key.startswith('cpk_') and short.count('.') == 2"
+        "\nassert not mock.running\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", checked],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
