@@ -452,3 +452,20 @@ def test_d14_allow_names_get_alone(make_mock, method: str, path: str, contract: 
     catch_all_alone = make_mock(quirks=frozenset({"D12"})).request("OPTIONS", path)
     assert catch_all_alone.status_code == 405
     assert set(catch_all_alone.headers["allow"].split(", ")) == set(contract.split(", "))
+
+
+def test_d3_a_window_follows_the_clock_when_it_moves_back(make_mock) -> None:
+    """Moving the clock back before a key's first use ends its window: the
+    deleted key is refused, and a forward move of 1,000 years later too."""
+    for move in (-10, -1000 * 365 * 86400):
+        quirk_mock = make_mock(quirks=frozenset({"D3"}))
+        quirk_mock.state.clock.set(NOW)
+        token = used_then_deleted(quirk_mock)
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 200
+        quirk_mock.state.clock.set(NOW + move)
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
+        assert len(quirk_mock.state.authenticator.key_cache) <= 1  # the admin's, if any
+        quirk_mock.state.clock.set(NOW + 30)  # back inside the old window: it stays over
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
+        quirk_mock.state.clock.set(NOW + 1000 * 365 * 86400)
+        assert quirk_mock.with_key(token, "GET", "/api_keys/").status_code == 401
