@@ -312,8 +312,10 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings)
     written = args.credentials_file
+    if written:
+        check_credentials_path(written)  # before anything is shown or served
+    app = create_app(settings)
     if written:  # a script waiting for the file must not read a previous run's
         written.unlink(missing_ok=True)
     # Bind first: a busy port fails here, before the banner shows live credentials.
@@ -351,15 +353,55 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class UnsafeCredentialsPath(ValueError):
+    """The credentials file cannot be written safely where asked."""
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
+def check_credentials_path(path: Path) -> None:
+    """Refuse a path that would send live credentials somewhere else: a
+    symlink at the file's place, or a `.partial` beside it that this run did
+    not make (left by a crash, or planted)."""
+    if path.is_symlink():
+        raise UnsafeCredentialsPath(
+            f"--credentials-file {str(path)!r} is a symlink: refusing to write keys through it"
+        )
+    partial = partial_path(path)
+    if partial.exists() or partial.is_symlink():
+        raise UnsafeCredentialsPath(
+            f"{str(partial)!r} exists (left by a crashed run, or planted): remove it and start"
+            " again"
+        )
+    if not path.parent.is_dir():
+        raise UnsafeCredentialsPath(f"--credentials-file {str(path)!r}: no such directory")
+
+
 def write_private(path: Path, payload: dict) -> None:
-    """`payload` as JSON at `path`, readable by the owner only, in one step
-    (written beside it, then renamed: a reader never sees half a file)."""
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump(payload, file, indent=2)
-        file.write("\n")
-    os.replace(partial, path)
+    """`payload` as JSON at `path`, readable by the owner only, in one step:
+    written to a new `.partial` beside it (created, never opened if it
+    exists or is a symlink, mode 0600), then renamed into place, so a
+    reader never sees half a file and nothing is written through a link."""
+    check_credentials_path(path)
+    partial = partial_path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(partial, flags, 0o600)
+    except FileExistsError:
+        raise UnsafeCredentialsPath(
+            f"{str(partial)!r} appeared while writing: refusing to use it"
+        ) from None
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+        with os.fdopen(fd, "w") as file:
+            json.dump(payload, file, indent=2)
+            file.write("\n")
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def startup_banner(state, url: str) -> str:

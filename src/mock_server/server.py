@@ -186,6 +186,8 @@ class MockServer:
         port: int = 0,
         log_level: str = "warning",
         serve: bool = True,
+        control: bool = True,
+        control_token: str | None = None,
     ) -> None:
         if quirks is not None and not isinstance(quirks, str):
             quirks = ",".join(quirks)
@@ -199,7 +201,16 @@ class MockServer:
             log_level=log_level,
             seed=seed,
             journal_size=journal_size,
+            control=control,
+            control_token=control_token or None,
         )
+        refusal = self.settings.unsafe_exposure()
+        if refusal:  # as `serve` refuses it, in the words of the constructor
+            raise ValueError(
+                refusal.replace("--control-token TOKEN", "control_token=...").replace(
+                    "--no-control", "control=False"
+                )
+            )
         self._serve = serve
         self._app: Any = None
         self._server: Any = None
@@ -356,6 +367,8 @@ class MockServer:
         payload = b"" if body is None else json.dumps(body).encode()
         if self._app is None or self._thread is None:
             raise RuntimeError("the MockServer is not running: use it in `with` or call start()")
+        if not self.settings.control:
+            raise RuntimeError("this helper uses the control API, which control=False turns off")
         answer = self._submit(call_app(self._app, method, path.encode(), headers, payload)).result(
             timeout=START_TIMEOUT
         )

@@ -466,3 +466,44 @@ def test_serve_for_real_writes_credentials_that_work(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_planted_partial_is_refused(capsys, served, tmp_path: Path) -> None:
+    credentials = tmp_path / "c.json"
+    planted = tmp_path / "c.json.partial"
+    planted.write_text("planted")
+    planted.chmod(0o644)
+    code, out, err = run(capsys, "serve", "--port", "0", "--credentials-file", str(credentials))
+    assert code == 2 and out == "" and served == []
+    assert "c.json.partial' exists (left by a crashed run, or planted)" in err
+    assert not credentials.exists() and planted.read_text() == "planted"
+
+
+@pytest.mark.parametrize("link", ["c.json.partial", "c.json"])
+def test_no_write_through_a_symlink(capsys, served, tmp_path: Path, link: str) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched")
+    (tmp_path / link).symlink_to(target)
+    code, out, err = run(
+        capsys, "serve", "--port", "0", "--credentials-file", str(tmp_path / "c.json")
+    )
+    assert code == 2 and out == "" and served == []
+    assert "symlink" in err or "exists" in err
+    assert target.read_text() == "untouched"
+
+
+def test_the_file_is_private_whatever_the_umask(capsys, monkeypatch, tmp_path: Path) -> None:
+    credentials = tmp_path / "c.json"
+    modes = []
+
+    def record(self, sockets=None) -> None:
+        modes.append(stat.S_IMODE(credentials.stat().st_mode))
+
+    monkeypatch.setattr(uvicorn.Server, "run", record)
+    old = os.umask(0)
+    try:
+        code, _, _ = run(capsys, "serve", "--port", "0", "--credentials-file", str(credentials))
+    finally:
+        os.umask(old)
+    assert code == 0 and modes == [0o600]
+    assert not (tmp_path / "c.json.partial").exists()

@@ -176,3 +176,30 @@ def test_fixtures_netuid_and_registry_password(tmp_path) -> None:
         expected = "Basic " + base64.b64encode(b":s3cret").decode()
         assert response.headers["authorization"] == expected
         assert httpx.get(f"{server.url}/_mock/state").json()["metagraph"] == {"12": [carol.hotkey]}
+
+
+def test_a_public_host_needs_a_control_token_or_no_control() -> None:
+    refusal = r"non-loopback host '0\.0\.0\.0'.*control_token="
+    with pytest.raises(ValueError, match=refusal) as refused:
+        MockServer(host="0.0.0.0")
+    assert "control=False" in str(refused.value)
+    MockServer(host="0.0.0.0", control=False)  # may be built (not started here)
+    MockServer(host="0.0.0.0", control_token="s3cret")
+
+
+def test_a_control_token_guards_the_control_api_and_the_helpers_send_it() -> None:
+    with MockServer(control_token="s3cret") as server:
+        assert httpx.get(f"{server.url}/_mock/state").status_code == 401
+        token = {"X-Mock-Control-Token": "s3cret"}
+        assert httpx.get(f"{server.url}/_mock/state", headers=token).status_code == 200
+        assert server.add_key("alice", "with-token").name == "with-token"
+
+
+def test_without_the_control_api() -> None:
+    with MockServer(control=False) as server:
+        assert httpx.get(f"{server.url}/_mock/state").status_code == 404
+        alice = server.user("alice")  # what needs no control API still works
+        headers = {"Authorization": f"Bearer {alice.jwt}"}
+        assert httpx.get(f"{server.url}/api_keys/", headers=headers).status_code == 200
+        with pytest.raises(RuntimeError, match="control=False"):
+            server.state()
