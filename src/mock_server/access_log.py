@@ -1,10 +1,12 @@
 """One access-log line per request: method, path, status, auth kind, latency.
 
-A client that disconnected before its request was read gets no answer; its
-line says `disconnected` where the status would be.
+A request that got no answer says why where the status would be:
+`disconnected` (the client hung up before its request was read), `timeout`
+or `shutdown` (the server cut it off).
 
 Only those fields are logged: never headers, bodies, query strings or
-details, so secrets, signatures and tokens cannot reach the log.
+details. The path is masked (a secret a client put there shows `***`) and
+control characters are escaped, so no line can be forged (`redaction.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.redaction import loggable
 
 logger = logging.getLogger("mock_server.access")
 
@@ -26,7 +30,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | str = 500  # an unhandled error is answered 500 by the server
 
         async def send_and_record(message: Message) -> None:
             nonlocal status
@@ -37,12 +41,14 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            disconnected = scope.get("state", {}).get("disconnected", False)
+            scope_state = scope.get("state", {})
+            if scope_state.get("disconnected"):
+                status = scope_state.get("ended_by", "disconnected")
             logger.info(
                 "%s %s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                "disconnected" if disconnected else status,
-                scope.get("state", {}).get("auth_kind", "-"),
+                loggable(scope["method"]),
+                loggable(scope["path"]),
+                status,
+                scope_state.get("auth_kind", "-"),
                 (time.perf_counter() - started) * 1000,
             )

@@ -30,8 +30,7 @@ from mock_server.quirks import parse_quirks
 from mock_server.settings import DEFAULT_FIXTURES, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-MAX_JOURNAL_SIZE = 1_000_000
-SHUTDOWN_GRACE = 3  # seconds a stop waits for requests in flight, then cuts them off
+MAX_JOURNAL_SIZE = 100_000  # an entry is 1.4 KB at most: about 140 MB at the most
 
 
 def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -64,6 +63,25 @@ def _integer(
 
 
 _port = _integer("CHUTES_MOCK_PORT", 0, 65535)
+MAX_TIMEOUT = 3600.0
+
+
+def _seconds(variable: str) -> Callable[[str], float]:
+    """argparse type: seconds, more than 0 and at most an hour."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or not 0 < number <= MAX_TIMEOUT:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+                f" (given by the flag or {variable})"
+            )
+        return number
+
+    return parse
 
 
 def _local_url(environ: Mapping[str, str]) -> str:
@@ -152,6 +170,31 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=_env(environ, "JOURNAL_SIZE", str(DEFAULT_SIZE)),
         help=f"requests GET /_mock/requests keeps; 0 turns the journal off (default:"
         f" {DEFAULT_SIZE}; env CHUTES_MOCK_JOURNAL_SIZE)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=_seconds("CHUTES_MOCK_READ_TIMEOUT"),
+        default=_env(environ, "READ_TIMEOUT", "30"),
+        metavar="S",
+        help="seconds to read a whole request from its first byte (or a new connection's"
+        " first request), then the connection is closed (default: 30;"
+        " env CHUTES_MOCK_READ_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=_seconds("CHUTES_MOCK_KEEP_ALIVE_TIMEOUT"),
+        default=_env(environ, "KEEP_ALIVE_TIMEOUT", "5"),
+        metavar="S",
+        help="seconds an idle connection stays open between requests (default: 5;"
+        " env CHUTES_MOCK_KEEP_ALIVE_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=_seconds("CHUTES_MOCK_SHUTDOWN_TIMEOUT"),
+        default=_env(environ, "SHUTDOWN_TIMEOUT", "3"),
+        metavar="S",
+        help="seconds a stop waits for answers in flight; a request still being read is cut"
+        " off at once (default: 3; env CHUTES_MOCK_SHUTDOWN_TIMEOUT)",
     )
     serve.add_argument(
         "--credentials-file",
@@ -293,14 +336,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         control_token=args.control_token or None,
         seed=args.seed,
         journal_size=args.journal_size,
+        read_timeout=args.read_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        shutdown_timeout=args.shutdown_timeout,
     )
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from mock_server.app import create_app
     from mock_server.connections import close_after_500
+    from mock_server.guards import uvicorn_config
     from mock_server.server import bind_socket, credentials, socket_url
     from mock_server.signals import StoppableServer
 
@@ -328,12 +373,7 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    config = uvicorn.Config(
-        close_after_500(app),
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE,
-    )
+    config = uvicorn_config(close_after_500(app), settings)
     server = StoppableServer(config)
     # From here a stop signal ends the server and this function normally, so
     # the credentials file is always removed.

@@ -9,7 +9,7 @@ from typing import Any
 from mock_server import hotkeys, jwt_tokens, keys, views
 from mock_server.clock import LATEST
 from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
-from mock_server.journal import Journal
+from mock_server.journal import DEFAULT_PAGE, Journal
 from mock_server.routes import Context, Result
 from mock_server.state import MockState
 
@@ -158,12 +158,21 @@ def journal_handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]
     """`GET` and `DELETE /_mock/requests`, over one journal."""
 
     def list_requests(ctx: Context) -> Result:
+        limit = ctx.params.get("limit", DEFAULT_PAGE)
         entries = journal.entries(
             method=ctx.params.get("method"),
             path=ctx.params.get("path"),
             status=ctx.params.get("status"),
+            after=ctx.params.get("after", 0),
+            limit=limit + 1,  # one more: is there a next page?
         )
-        return {"requests": [entry.as_dict() for entry in entries], "size": journal.size}, {}
+        page = entries[:limit]
+        following = page[-1].seq if len(entries) > limit else None
+        return {
+            "requests": [entry.as_dict() for entry in page],
+            "size": journal.size,
+            "next": following,
+        }, {}
 
     def clear_requests(ctx: Context) -> Result:
         cleared = len(journal)

@@ -188,6 +188,9 @@ class MockServer:
         serve: bool = True,
         control: bool = True,
         control_token: str | None = None,
+        read_timeout: float = 30.0,
+        keep_alive_timeout: float = 5.0,
+        shutdown_timeout: float = 1.0,
     ) -> None:
         if quirks is not None and not isinstance(quirks, str):
             quirks = ",".join(quirks)
@@ -203,6 +206,9 @@ class MockServer:
             journal_size=journal_size,
             control=control,
             control_token=control_token or None,
+            read_timeout=read_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            shutdown_timeout=shutdown_timeout,
         )
         refusal = self.settings.unsafe_exposure()
         if refusal:  # as `serve` refuses it, in the words of the constructor
@@ -251,14 +257,10 @@ class MockServer:
         import uvicorn
 
         from mock_server.connections import close_after_500
+        from mock_server.guards import uvicorn_config
 
-        config = uvicorn.Config(
-            close_after_500(self._app),
-            log_config=None,
-            log_level=self.settings.log_level,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
+        config = uvicorn_config(
+            close_after_500(self._app), self.settings, log_config=None, lifespan="off"
         )
         self._server = server = uvicorn.Server(config)
         self._failure = None

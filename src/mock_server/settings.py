@@ -36,6 +36,9 @@ class Settings:
     nonce_window: float = 600.0
     key_cache_seconds: float = 60.0
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
+    read_timeout: float = 30.0  # seconds to read a whole request, from its first byte
+    keep_alive_timeout: float = 5.0  # seconds an idle connection stays open between requests
+    shutdown_timeout: float = 3.0  # seconds a stop waits for answers in flight
 
     def __post_init__(self) -> None:
         # Names become `Quirk` constants; an unknown one raises ValueError here,

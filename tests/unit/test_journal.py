@@ -6,7 +6,19 @@ import pytest
 
 from tests.unit.harness import ALICE, ALICE_ID, NOW, REGISTRY_PASSWORD, Mock, body_of
 
-ENTRY_FIELDS = {"time", "method", "path", "query", "auth_kind", "user_id", "status", "latency_ms"}
+ENTRY_FIELDS = {
+    "seq",
+    "time",
+    "method",
+    "path",
+    "path_length",
+    "query",
+    "auth_kind",
+    "user_id",
+    "status",
+    "reason",
+    "latency_ms",
+}
 
 
 def journal(mock: Mock, **filters: str) -> list[dict]:
@@ -20,15 +32,18 @@ def test_each_request_is_recorded_with_its_fields(mock: Mock) -> None:
     mock.signed(ALICE, "GET", "/registry/auth")
     [listed, registry] = journal(mock)
     assert set(listed) == ENTRY_FIELDS
-    assert {k: listed[k] for k in ENTRY_FIELDS - {"latency_ms"}} == {
+    assert {k: listed[k] for k in ENTRY_FIELDS - {"latency_ms", "seq"}} == {
         "time": NOW,
         "method": "GET",
         "path": "/api_keys/",
+        "path_length": len("/api_keys/"),
         "query": {"limit": "2", "page": "0"},
         "auth_kind": "api_key",
         "user_id": ALICE_ID,
         "status": 200,
+        "reason": None,
     }
+    assert registry["seq"] == listed["seq"] + 1
     assert listed["latency_ms"] >= 0
     assert (registry["auth_kind"], registry["user_id"], registry["status"]) == (
         "hotkey",
