@@ -159,20 +159,16 @@ def journal_handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]
 
     def list_requests(ctx: Context) -> Result:
         limit = ctx.params.get("limit", DEFAULT_PAGE)
-        entries = journal.entries(
+        views = journal.views(
             method=ctx.params.get("method"),
             path=ctx.params.get("path"),
             status=ctx.params.get("status"),
             after=ctx.params.get("after", 0),
             limit=limit + 1,  # one more: is there a next page?
         )
-        page = entries[:limit]
-        following = page[-1].seq if len(entries) > limit else None
-        return {
-            "requests": [entry.as_dict() for entry in page],
-            "size": journal.size,
-            "next": following,
-        }, {}
+        page = views[:limit]
+        following = page[-1]["seq"] if len(views) > limit else None
+        return {"requests": page, "size": journal.size, "next": following}, {}
 
     def clear_requests(ctx: Context) -> Result:
         cleared = len(journal)

@@ -44,7 +44,7 @@ MAX_PATH = 512  # characters of a path kept
 MAX_QUERY = 512  # bytes of a raw query kept
 ENTRY_OVERHEAD = 200  # bytes an entry costs besides its path and query
 DEFAULT_PAGE = 1000  # entries `GET /_mock/requests` gives at once
-MAX_PAGE = 10_000
+MAX_PAGE = 5000
 MASK = "***"
 UNRECORDED_PREFIXES = ("/_mock/", "/openapi.json")
 
@@ -146,6 +146,20 @@ class Journal:
     ) -> list[JournalEntry]:
         """Oldest first, from `after` (a `seq`) on, at most `limit`; `method`
         in any case, `path` exact or a glob (`/api_keys/*`), `status` exact."""
+        views = self.views(method, path, status, after=after, limit=limit)
+        return [JournalEntry(**view) for view in views]
+
+    def views(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """`entries`, as `GET /_mock/requests` shows them (plain dicts: a
+        page of 10,000 is built in a few tens of milliseconds)."""
         wanted = method.upper() if method else None
         matches = re.compile(translate(path)).match if path is not None else None
         result = []
@@ -158,26 +172,26 @@ class Journal:
                 continue
             if status is not None and raw[8] != status:
                 continue
-            result.append(self._entry(raw))
+            result.append(self._view(raw))
             if limit is not None and len(result) >= limit:
                 break
         return result
 
-    def _entry(self, raw: _Raw) -> JournalEntry:
+    def _view(self, raw: _Raw) -> dict[str, Any]:
         seq, at, method, path, length, query, auth_kind, user_id, status, reason, seconds = raw
-        return JournalEntry(
-            seq=seq,
-            time=at,
-            method=method,
-            path=path,
-            path_length=length,
-            query=self._query(query),
-            auth_kind=auth_kind,
-            user_id=user_id,
-            status=status,
-            reason=reason,
-            latency_ms=round(seconds * 1000, 3),
-        )
+        return {
+            "seq": seq,
+            "time": at,
+            "method": method,
+            "path": path,
+            "path_length": length,
+            "query": self._query(query) if query else {},
+            "auth_kind": auth_kind,
+            "user_id": user_id,
+            "status": status,
+            "reason": reason,
+            "latency_ms": round(seconds * 1000, 3),
+        }
 
     def _query(self, query: bytes) -> dict[str, str]:
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)

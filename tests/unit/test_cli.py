@@ -440,6 +440,27 @@ def test_journal_size_from_flag_and_variable(capsys, served, monkeypatch) -> Non
     assert "CHUTES_MOCK_JOURNAL_SIZE" in capsys.readouterr().err
 
 
+def test_timeouts_from_flags_and_variables(capsys, served, monkeypatch) -> None:
+    from mock_server import app as app_module
+
+    seen = []
+    real = app_module.create_app
+
+    def record(settings):
+        seen.append((settings.read_timeout, settings.keep_alive_timeout, settings.shutdown_timeout))
+        return real(settings)
+
+    monkeypatch.setattr(app_module, "create_app", record)
+    main(["serve", "--port", "0", "--read-timeout", "2.5", "--shutdown-timeout", "1"], environ={})
+    main(["serve", "--port", "0"], environ={"CHUTES_MOCK_KEEP_ALIVE_TIMEOUT": "9"})
+    main(["serve", "--port", "0"], environ={})
+    assert seen == [(2.5, 5.0, 1.0), (30.0, 9.0, 3.0), (30.0, 5.0, 3.0)]
+    for bad in ("0", "-1", "soon", "3601"):
+        with pytest.raises(SystemExit):
+            main(["serve", "--read-timeout", bad], environ={})
+        assert "is not a number of seconds" in capsys.readouterr().err
+
+
 def test_serve_for_real_writes_credentials_that_work(tmp_path: Path) -> None:
     """Reading: a script starts the mock on a free port and reads the file,
     without parsing the banner."""

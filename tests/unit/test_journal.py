@@ -181,3 +181,36 @@ def test_the_contract_still_reads_a_form_body_as_text(mock: Mock) -> None:
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 422
+
+
+def test_pages_follow_next_to_the_end(make_mock) -> None:
+    paged = make_mock(journal_size=10)
+    for _ in range(7):
+        paged.request("GET", "/api_keys/")
+    seen, after = [], 0
+    while True:
+        page = paged.client.get("/_mock/requests", params={"limit": 3, "after": after}).json()
+        seen += [entry["seq"] for entry in page["requests"]]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 7
+
+
+def test_page_and_glob_are_bounded(mock: Mock) -> None:
+    for params in ({"limit": 5001}, {"limit": 0}, {"path": "*" * 257}, {"after": -1}):
+        response = mock.client.get("/_mock/requests", params=params)
+        assert response.status_code == 422, params
+    assert mock.client.get("/_mock/requests", params={"path": "*" * 256}).status_code == 200
+
+
+def test_the_journal_is_bounded_in_bytes_too() -> None:
+    from mock_server.journal import ENTRY_OVERHEAD, MAX_PATH, Journal
+
+    cost = MAX_PATH + ENTRY_OVERHEAD
+    journal = Journal(size=1000, max_bytes=10 * cost)
+    for i in range(50):
+        journal.record(NOW, "GET", f"/{i:03d}" + "p" * 10_000, b"", None, None, 404, None, 0.0)
+    kept = journal.entries()
+    assert len(kept) == 10 and kept[-1].path.startswith("/049")
+    assert all(len(e.path) == MAX_PATH and e.path_length == 10_004 for e in kept)
