@@ -69,3 +69,34 @@ def test_a_signal_before_uvicorn_starts_still_removes_the_file(tmp_path: Path) -
             process.kill()
     assert code == 0
     assert not credentials.exists()
+
+
+def test_sigterm_with_a_client_stalled_mid_body_ends_at_once(tmp_path: Path) -> None:
+    """A client that sends half a body and waits does not hold the stop up."""
+    import socket
+
+    credentials = tmp_path / "c.json"
+    with subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--credentials-file", str(credentials)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            wait_for(credentials, process)
+            host, port = json.loads(credentials.read_text())["url"][7:].rsplit(":", 1)
+            with socket.create_connection((host, int(port))) as stalled:
+                stalled.sendall(
+                    b"POST /api_keys/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+                )
+                time.sleep(0.3)
+                started = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                code = process.wait(timeout=30)
+                took = time.monotonic() - started
+            log = process.stderr.read()
+        finally:
+            process.kill()
+    assert (code, took < 5) == (0, True), log
+    assert not credentials.exists()
+    assert "Traceback" not in log
