@@ -16,6 +16,7 @@ from mock_server import control, routes, spec
 from mock_server.access_log import AccessLogMiddleware
 from mock_server.clock import Clock
 from mock_server.errors import ApiError, ProductionDefect
+from mock_server.faults import FaultMiddleware
 from mock_server.journal import Journal, JournalMiddleware
 from mock_server.pipeline import Endpoint, Handler
 from mock_server.quirks import Quirk, catch_all, routing
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(JournalMiddleware, journal=journal, now=state.clock.now),
+            Middleware(FaultMiddleware, book=state.faults),
         ],
         exception_handlers={
             ApiError: _api_error,

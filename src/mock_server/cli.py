@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mock_server import __version__, hotkeys, signing, spec
+from mock_server.faults import read_rules
 from mock_server.fixtures import FixtureError, load_fixture
 from mock_server.journal import DEFAULT_SIZE
 from mock_server.quirks import parse_quirks
@@ -64,6 +65,20 @@ def _integer(
 
 _port = _integer("CHUTES_MOCK_PORT", 0, 65535)
 MAX_TIMEOUT = 3600.0
+
+
+def _latency(value: str) -> float:
+    """argparse type: milliseconds from 0 to 60,000."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not 0 <= number <= 60_000:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not milliseconds from 0 to 60000 (given by the flag or"
+            " CHUTES_MOCK_LATENCY)"
+        )
+    return number
 
 
 def _seconds(variable: str) -> Callable[[str], float]:
@@ -170,6 +185,21 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=_env(environ, "JOURNAL_SIZE", str(DEFAULT_SIZE)),
         help=f"requests GET /_mock/requests keeps; 0 turns the journal off (default:"
         f" {DEFAULT_SIZE}; env CHUTES_MOCK_JOURNAL_SIZE)",
+    )
+    serve.add_argument(
+        "--latency",
+        type=_latency,
+        default=_env(environ, "LATENCY"),
+        metavar="MS",
+        help="wait MS milliseconds before every answer to the API (a fault rule; default:"
+        " none; env CHUTES_MOCK_LATENCY)",
+    )
+    serve.add_argument(
+        "--faults",
+        default=_env(environ, "FAULTS"),
+        metavar="FILE",
+        help="fault rules in force from the start, YAML or JSON, as POST /_mock/faults takes"
+        " them (default: none; env CHUTES_MOCK_FAULTS)",
     )
     serve.add_argument(
         "--read-timeout",
@@ -324,7 +354,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         quirks = parse_quirks(args.quirks)
     except ValueError as exc:
         raise ValueError(f"{exc} (given by --quirks or CHUTES_MOCK_QUIRKS)") from None
+    rules = read_rules(args.faults) if args.faults else []
+    if args.latency:
+        rules.insert(0, {"latency_ms": args.latency})
     return Settings(
+        fault_rules=tuple(rules),
         host=args.host,
         port=args.port,
         fixtures=args.fixtures or DEFAULT_FIXTURES,

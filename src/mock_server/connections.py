@@ -5,52 +5,39 @@ framework answers `500 Internal Server Error` and raises the exception on,
 and uvicorn, seeing an exception after a complete answer, closes the
 connection without having said `Connection: close`. A client that sends its
 next request on that keep-alive connection meets a reset about two times in
-three. `close_after_500` gives a served mock the same behaviour: after a 500
-it raises `ClosedAfterCrash`, uvicorn closes the connection, and a logging
-filter keeps uvicorn's "Exception in ASGI application" traceback out of the
-log (the access line still shows the 500). In-process (TestClient) the app
-is not wrapped: there is no connection to close.
+three. `close_after_500` gives a served mock the same behaviour with the
+mechanism of the `close_after` fault (`faults.cut_connection`): after a
+complete 500 the connection is closed. In-process there is no connection.
 """
 
 from __future__ import annotations
 
-import logging
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SERVER_LOGGER = "uvicorn.error"
+from mock_server.faults import cut_connection
 
-
-class ClosedAfterCrash(Exception):
-    """Raised after a complete 500, so that the server closes the connection."""
-
-
-class _QuietClose(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, ClosedAfterCrash)
+CRASH = 0  # the "rule" a crash quirk's close is counted under
 
 
 def close_after_500(app: ASGIApp) -> ASGIApp:
     """`app`, closing the connection after each 500 it answers (served only)."""
-    logger = logging.getLogger(SERVER_LOGGER)
-    if not any(isinstance(f, _QuietClose) for f in logger.filters):
-        logger.addFilter(_QuietClose())
 
     async def served(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        status = 0
 
         async def watched(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
             await send(message)
+            if message["type"] == "http.response.start":
+                scope.setdefault("state", {})["answered_status"] = message["status"]
+            elif (
+                message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+                and scope.get("state", {}).get("answered_status") == 500
+            ):
+                cut_connection(scope, "close", CRASH)
 
         await app(scope, receive, watched)
-        if status == 500:
-            raise ClosedAfterCrash()
 
     return served

@@ -6,12 +6,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from mock_server import hotkeys, jwt_tokens, keys, views
+from mock_server import hotkeys, jwt_tokens, keys, spec, views
 from mock_server.clock import LATEST
 from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
+from mock_server.faults import FaultBook, check_rule
 from mock_server.journal import DEFAULT_PAGE, Journal
 from mock_server.routes import Context, Result
+from mock_server.settings import DEFAULT_SPEC
 from mock_server.state import MockState
+
+# The contract's operations, that a fault rule may name in `match.operation`.
+CONTRACT_OPERATIONS = frozenset(
+    op.operation_id for op in spec.operations(spec.load_document(DEFAULT_SPEC), "auth")
+)
 
 
 def state_view(state: MockState) -> dict:
@@ -145,6 +152,39 @@ def mock_add_key(ctx: Context) -> Result:
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     return {**views.key_view(key), "secret_key": token}, {}
+
+
+def _faults(ctx: Context) -> FaultBook:
+    assert ctx.state.faults is not None
+    return ctx.state.faults
+
+
+def mock_add_fault(ctx: Context) -> Result:
+    problem = check_rule(ctx.body, CONTRACT_OPERATIONS)
+    if problem:
+        raise BadRequest(problem)
+    try:
+        rule = _faults(ctx).add(ctx.body)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return {"id": rule.id}, {}
+
+
+def mock_list_faults(ctx: Context) -> Result:
+    return {"faults": [rule.view() for rule in _faults(ctx).rules]}, {}
+
+
+def mock_clear_faults(ctx: Context) -> Result:
+    removed = len(_faults(ctx).rules)
+    _faults(ctx).clear()
+    return {"removed": removed}, {}
+
+
+def mock_remove_fault(ctx: Context) -> Result:
+    fault_id = ctx.params["fault_id"]
+    if not _faults(ctx).remove(fault_id):
+        raise NotFound(f"No fault rule {fault_id}")
+    return {"removed": 1}, {}
 
 
 HANDLERS: dict[str, Callable[[Context], Result]] = {

@@ -25,6 +25,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_server.faults import CONNECTION_EXTENSION
 from mock_server.redaction import loggable
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -90,6 +91,9 @@ def guarded_protocol(
             self._in_head = False
             self._head_bytes = 0
             self._tail = b""
+            # The app's way to cut this connection (a fault rule, a crash quirk):
+            # set before the request's task runs, which is on the loop's next turn.
+            self.scope.setdefault("extensions", {})[CONNECTION_EXTENSION] = self.transport
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:

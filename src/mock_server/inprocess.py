@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from mock_server.faults import ConnectionFault
+
 HOST = "chutes-mock.invalid"  # the Host of a request with none
 CLIENT = ("127.0.0.1", 50000)  # what the app sees as the client's address
 
@@ -82,6 +84,8 @@ async def call_app(
 
     try:
         await app(scope, receive, send)
+    except ConnectionFault:
+        raise  # a fault rule cut the connection: the client gets no answer
     except Exception:
         if status is None:
             raise

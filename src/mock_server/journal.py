@@ -62,7 +62,8 @@ class JournalEntry:
     auth_kind: str | None  # "hotkey", "api_key" or "jwt"; None when not authenticated
     user_id: str | None
     status: int | None  # None: no answer was sent
-    reason: str | None  # why there was no answer ("disconnected", "timeout", "shutdown")
+    reason: str | None  # why there was no answer ("disconnected", "timeout", "shutdown", "fault")
+    fault: str | None  # the fault rule applied ("rule 2: error 503"), if any
     latency_ms: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,10 +71,21 @@ class JournalEntry:
 
 
 # What the hot path stores: (seq, time, method, masked cut path, path length, cut raw
-# query, auth kind, user id, status, reason, latency in s). Only atomic values: no
+# query, auth kind, user id, status, reason, fault, latency in s). Only atomic values: no
 # reference to the store's objects, so the collector has nothing to walk in a full journal.
 _Raw = tuple[
-    int, float, str, str, int, bytes, str | None, str | None, int | None, str | None, float
+    int,
+    float,
+    str,
+    str,
+    int,
+    bytes,
+    str | None,
+    str | None,
+    int | None,
+    str | None,
+    str | None,
+    float,
 ]
 
 
@@ -110,6 +122,7 @@ class Journal:
         status: int | None,
         reason: str | None,
         seconds: float,
+        fault: str | None = None,
     ) -> None:
         """Keep one request, in its bounded form; drop the oldest past the bounds."""
         self._seq += 1
@@ -124,6 +137,7 @@ class Journal:
             user_id,
             status,
             reason,
+            fault,
             seconds,
         )
         self._raw.append(raw)
@@ -178,7 +192,9 @@ class Journal:
         return result
 
     def _view(self, raw: _Raw) -> dict[str, Any]:
-        seq, at, method, path, length, query, auth_kind, user_id, status, reason, seconds = raw
+        seq, at, method, path, length, query, auth_kind, user_id, status, reason, fault, seconds = (
+            raw
+        )
         return {
             "seq": seq,
             "time": at,
@@ -190,6 +206,7 @@ class Journal:
             "user_id": user_id,
             "status": status,
             "reason": reason,
+            "fault": fault,
             "latency_ms": round(seconds * 1000, 3),
         }
 
@@ -250,4 +267,5 @@ class JournalMiddleware:
                 status,
                 reason,
                 time.perf_counter() - started,
+                scope_state.get("fault"),
             )

@@ -184,6 +184,12 @@ class Endpoint:
         scope_state = scope.setdefault("state", {})
         scope_state["auth_kind"] = caller.kind
         scope_state["caller"] = caller  # for the journal
+        # 2b. A fault rule for this operation and caller may answer instead (faults.py).
+        point = scope_state.get("fault_point")
+        if point is not None:
+            user = caller.user.username if caller.user is not None else None
+            if await point.at_operation(operation.operation_id, user, caller.kind, receive, send):
+                return
         # 3. Validate query, path and body against the spec (422).
         params, entries = validate_params(
             operation, query_map(scope), path_params, lax=self.lax, skip_minimum=self.skip_minimum
@@ -197,4 +203,4 @@ class Endpoint:
             Context(state, caller, params, body)
         )
         # 5. Respond.
-        await send_json(send, payload, extra_headers)
+        await send_json(send, payload, extra_headers, operation.success_status)

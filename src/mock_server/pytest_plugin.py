@@ -16,6 +16,9 @@ Installing the package gives every test suite:
     @pytest.mark.chutes_mock(quirks="D3", fixtures="users.yaml", seed=1, netuid=7)
     def test_with_its_own_server(chutes_mock): ...
 
+    @pytest.mark.chutes_mock_faults(error={"status": 429, "headers": {"Retry-After": "1"}}, times=2)
+    def test_retries(chutes_mock): ...      # fault rules for this test only
+
     def test_list(chutes_mock):
         alice = chutes_mock.user("alice")
         with httpx.Client(transport=chutes_mock.transport(), base_url=chutes_mock.url) as c:
@@ -87,6 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "chutes_mock(quirks=None, fixtures=None, seed=None, netuid=None): give this test"
         " a chutes_mock server of its own, with these settings",
     )
+    config.addinivalue_line(
+        "markers",
+        "chutes_mock_faults(**rule) or chutes_mock_faults(rule, ...): fault rules (as"
+        " POST /_mock/faults takes them) in force on chutes_mock for this test",
+    )
     try:
         parse_quirks(config.getoption("chutes_mock_quirks"))
     except ValueError as exc:
@@ -134,9 +142,23 @@ def chutes_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     marker = request.node.get_closest_marker("chutes_mock")
     if marker is not None:
         with MockServer(**server_settings(request.config, marker)) as own:
+            add_marked_faults(own, request.node)
             yield own
         return
     server: MockServer = request.getfixturevalue("chutes_mock_server")
-    server.reset()
+    server.reset()  # also the fault rules: back to none
     server.clear_requests()
+    add_marked_faults(server, request.node)
     yield server
+
+
+def add_marked_faults(server: MockServer, node: pytest.Item) -> None:
+    """The rules of the test's `chutes_mock_faults` markers: each marker's
+    keywords are one rule, and each positional argument a rule as a dict."""
+    for marker in node.iter_markers("chutes_mock_faults"):
+        for rule in [*marker.args, *([marker.kwargs] if marker.kwargs else [])]:
+            if not isinstance(rule, dict):
+                raise pytest.UsageError(
+                    f"chutes_mock_faults takes rules as keywords or dicts, not {rule!r}"
+                )
+            server.fault(**rule)

@@ -48,14 +48,16 @@ def render_json(payload: Any) -> bytes:
         return render_echo(payload)
 
 
-async def send_json(send: Send, payload: Any, headers: dict[str, str] | None = None) -> None:
-    """A 200 JSON answer as the two ASGI messages, without a Response object
-    (the success path of every operation)."""
+async def send_json(
+    send: Send, payload: Any, headers: dict[str, str] | None = None, status: int = 200
+) -> None:
+    """A JSON answer (200 unless told) as the two ASGI messages, without a
+    Response object (the success path of every operation)."""
     body = render_json(payload)
     raw = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
     if headers:
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -164,6 +164,29 @@ class MockKey:
         )
 
 
+class FaultHandle:
+    """A fault rule `MockServer.fault` added; in `with`, removed on exit."""
+
+    def __init__(self, server: MockServer, rule_id: int) -> None:
+        self.server = server
+        self.id = rule_id
+
+    def remove(self) -> None:
+        """Remove the rule (nothing if it is gone already, e.g. after a reset)."""
+        with contextlib.suppress(MockControlError):
+            self.server._control("DELETE", f"/_mock/faults/{self.id}")
+
+    def state(self) -> dict[str, Any]:
+        """The rule as `GET /_mock/faults` shows it (`fired`, `uses_left`)."""
+        return next(r for r in self.server.faults() if r["id"] == self.id)
+
+    def __enter__(self) -> FaultHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+
 class MockServer:
     """The mock on a free loopback port in a background thread.
 
@@ -443,6 +466,21 @@ class MockServer:
         if secret_key is not None:
             body["secret_key"] = secret_key
         return MockKey.from_view(self._control("POST", "/_mock/keys", body))
+
+    def fault(self, **rule: Any) -> FaultHandle:
+        """Add a fault rule (as `POST /_mock/faults`): `match`, `latency_ms`,
+        `error`, `connection`, `when`, `times`, `probability`. Use it in
+        `with` to remove the rule on exit, or call `.remove()`."""
+        created = self._control("POST", "/_mock/faults", rule)
+        return FaultHandle(self, created["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules, each with `fired` and `uses_left` (as `GET /_mock/faults`)."""
+        return self._control("GET", "/_mock/faults")["faults"]
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule (as `DELETE /_mock/faults`)."""
+        self._control("DELETE", "/_mock/faults")
 
     def jwt(self, username: str, *, ttl: float = JWT_TTL, sub: Any = NO_SUB) -> str:
         """A JWT for `username`, valid `ttl` seconds from the mock's now

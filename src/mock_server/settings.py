@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mock_server.quirks import Quirk, quirk_set
 from mock_server.spec_files import spec_file
@@ -39,6 +40,7 @@ class Settings:
     read_timeout: float = 30.0  # seconds to read a whole request, from its first byte
     keep_alive_timeout: float = 5.0  # seconds an idle connection stays open between requests
     shutdown_timeout: float = 3.0  # seconds a stop waits for answers in flight
+    fault_rules: tuple[dict[str, Any], ...] = ()  # rules in force at start and after a reset
 
     def __post_init__(self) -> None:
         # Names become `Quirk` constants; an unknown one raises ValueError here,

@@ -48,6 +48,7 @@ class Operation:
     body_schema: dict[str, Any] | None
     body_required: bool
     body_validator: Any
+    success_status: int = 200  # the contract's 2xx for this operation
 
     @property
     def has_body(self) -> bool:
@@ -90,6 +91,14 @@ def operations(document: dict[str, Any], name: str) -> list[Operation]:
             result.append(
                 Operation(
                     operation_id=op["operationId"],
+                    success_status=min(
+                        (
+                            int(code)
+                            for code in op.get("responses", {})
+                            if str(code).startswith("2")
+                        ),
+                        default=200,
+                    ),
                     method=method.upper(),
                     path=path,
                     document=name,

@@ -9,6 +9,7 @@ from typing import Any
 
 from mock_server.auth import Authenticator
 from mock_server.clock import Clock
+from mock_server.faults import FaultBook
 from mock_server.fixtures import Fixture, load_fixture
 from mock_server.settings import Settings
 from mock_server.store import Store
@@ -24,6 +25,7 @@ class MockState:
     jwt_secret: str
     started_at: float = 0.0  # the fixture keys' `created_at`, at start and after every reset
     rng_state: Any = None  # a seeded generator's state after start (None: unseeded)
+    faults: FaultBook | None = None  # the fault rules in force (faults.py)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> MockState:
@@ -45,6 +47,7 @@ class MockState:
             jwt_secret,
             started_at,
             rng.getstate() if settings.seed is not None else None,
+            FaultBook(settings.seed, list(settings.fault_rules)),
         )
         fixture.apply(store, started_at)
         return state
@@ -56,6 +59,8 @@ class MockState:
         from where it started, so a run after a reset repeats a run after start."""
         self.clock.reset()
         self.store.reset()
+        if self.faults is not None:
+            self.faults.reset()  # the rules the server started with, the draws from the start
         self.authenticator.reset()
         if self.rng_state is not None:
             self.store.rng.setstate(self.rng_state)

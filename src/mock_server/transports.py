@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from mock_server.faults import ConnectionFault
 from mock_server.inprocess import Answer, call_app
 
 # Runs a coroutine on the mock's loop (asyncio.run_coroutine_threadsafe).
@@ -54,7 +55,10 @@ class MockTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a streamed body is read here: the loop must not wait on it
-        answer = self._submit(_call(self._app, request)).result(timeout=self._timeout)
+        try:
+            answer = self._submit(_call(self._app, request)).result(timeout=self._timeout)
+        except ConnectionFault as cut:
+            raise httpx.ReadError(str(cut), request=request) from None
         return _response(answer, request)
 
 
@@ -67,5 +71,8 @@ class AsyncMockTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        answer = await asyncio.wrap_future(self._submit(_call(self._app, request)))
+        try:
+            answer = await asyncio.wrap_future(self._submit(_call(self._app, request)))
+        except ConnectionFault as cut:
+            raise httpx.ReadError(str(cut), request=request) from None
         return _response(answer, request)

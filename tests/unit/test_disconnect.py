@@ -24,7 +24,7 @@ from mock_server.settings import DEFAULT_CONTROL_SPEC, DEFAULT_SPEC, Settings
 from tests.unit.harness import ALICE_ID, Mock
 
 ACCESS = "mock_server.access"
-PATH_VALUES = {"api_key_id": ALICE_ID, "netuid": "64", "hotkey": "5Grw"}
+PATH_VALUES = {"api_key_id": ALICE_ID, "netuid": "64", "hotkey": "5Grw", "fault_id": "1"}
 
 
 def every_operation() -> list[tuple[str, str]]:

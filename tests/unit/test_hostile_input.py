@@ -131,6 +131,7 @@ def test_a_secret_in_the_path_is_masked_in_log_and_journal(
     served: MockServer, caplog, secret: str
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=ACCESS)
     served.clear_requests()
     httpx.get(f"{served.url}/api_keys/{secret}", timeout=30)
     [entry] = served.requests()
@@ -152,6 +153,8 @@ def test_control_characters_in_the_path_cannot_forge_a_log_line(served: MockServ
 
 def test_a_websocket_upgrade_does_not_log_its_query(served: MockServer, caplog) -> None:
     caplog.set_level(logging.DEBUG)
+    for name in (ACCESS, "uvicorn.error"):
+        caplog.set_level(logging.DEBUG, logger=name)
     headers = {
         "Connection": "Upgrade",
         "Upgrade": "websocket",

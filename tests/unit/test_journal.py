@@ -17,6 +17,7 @@ ENTRY_FIELDS = {
     "user_id",
     "status",
     "reason",
+    "fault",
     "latency_ms",
 }
 
@@ -42,6 +43,7 @@ def test_each_request_is_recorded_with_its_fields(mock: Mock) -> None:
         "user_id": ALICE_ID,
         "status": 200,
         "reason": None,
+        "fault": None,
     }
     assert registry["seq"] == listed["seq"] + 1
     assert listed["latency_ms"] >= 0
