@@ -9,7 +9,7 @@ tests: the mock's, with no socket).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -20,10 +20,11 @@ Signer = Callable[[str, str, bytes], dict[str, str]]  # (method, path, body) -> 
 class ApiError(Exception):
     """The server answered with a status other than 200."""
 
-    def __init__(self, status: int, detail: Any) -> None:
+    def __init__(self, status: int, detail: Any, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+        self.headers = dict(headers or {})
 
 
 class KeysClient:
@@ -35,8 +36,9 @@ class KeysClient:
         jwt: str | None = None,
         signer: Signer | None = None,
         transport: httpx.BaseTransport | None = None,
+        timeout: float = 10,
     ) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=10, transport=transport)
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self._api_key, self._jwt, self._signer = api_key, jwt, signer
 
     def close(self) -> None:
@@ -67,5 +69,9 @@ class KeysClient:
             headers["Authorization"] = f"Bearer {self._jwt}"
         response = self._http.request(method, path, params=params, content=content, headers=headers)
         if response.status_code != 200:
-            raise ApiError(response.status_code, response.json().get("detail"))
+            try:
+                detail = response.json().get("detail")
+            except ValueError:  # a gateway's page, not the API's JSON
+                detail = response.text
+            raise ApiError(response.status_code, detail, response.headers)
         return response.json()

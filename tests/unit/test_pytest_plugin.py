@@ -104,7 +104,18 @@ def test_marked(chutes_mock, chutes_mock_server):
     assert sorted(chutes_mock.state()["metagraph"]) == ["9"]
 
 
+@pytest.mark.chutes_mock_faults(error={"status": 503}, times=1)
+@pytest.mark.chutes_mock_faults({"match": {"method": "DELETE"}, "error": {"status": 409}})
+def test_faults_by_marker(chutes_mock):
+    auth = first_users_jwt(chutes_mock)
+    assert httpx.get(f"{chutes_mock.url}/api_keys/", headers=auth).status_code == 503
+    assert httpx.get(f"{chutes_mock.url}/api_keys/", headers=auth).status_code == 200
+    assert httpx.delete(f"{chutes_mock.url}/api_keys/x", headers=auth).status_code == 409
+    assert len(chutes_mock.faults()) == 2
+
+
 def test_unmarked_after_marked(chutes_mock):
+    assert chutes_mock.faults() == []  # the markers' rules were for that test only
     auth = first_users_jwt(chutes_mock)
     assert httpx.get(f"{chutes_mock.url}/api_keys/?page=-1", headers=auth).status_code == 422
 """
