@@ -123,3 +123,46 @@ def test_the_mockserver_example_runs_as_written(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def faults_examples() -> tuple[list[str], str]:
+    text = README.read_text()
+    section = text[text.index("### Faults") :]
+    section = section[: section.index("\n### ", 1)]
+    [shell] = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    [python] = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    lines = [line for line in shell.splitlines() if line.strip() and not line.startswith("#")]
+    return lines, python
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_faults_curl_examples_run_as_written() -> None:
+    lines, _ = faults_examples()
+    kinds = " ".join(lines)
+    for kind in ("latency_ms", "error", "drop", "reset", "close_after", '"after"', "probability"):
+        assert kind in kinds
+    with MockServer() as mock:
+        for line in lines:
+            done = subprocess.run(
+                ["bash", "-c", line.replace(SERVED_AT, mock.url)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, f"{line}\n{done.stderr}"
+            json.loads(done.stdout)
+        assert mock.faults() == []  # the block ends by removing them
+
+
+def test_the_faults_python_example_runs_as_written(tmp_path: Path) -> None:
+    _, script = faults_examples()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
