@@ -61,7 +61,10 @@ def build_mock(total_keys: int) -> tuple[Any, str]:
     from mock_server.app import create_app
     from mock_server.settings import Settings
 
-    app = create_app(Settings(seed=SEED, log_level="warning"))
+    # CHUTES_BENCH_FAULT_RULE: a fault rule (JSON) in force, to measure what a rule costs.
+    rule = os.environ.get("CHUTES_BENCH_FAULT_RULE")
+    rules = (json.loads(rule),) if rule else ()
+    app = create_app(Settings(seed=SEED, log_level="warning", fault_rules=rules))
     return app, populate(app.state.mock, total_keys)
 
 

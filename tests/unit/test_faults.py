@@ -255,8 +255,6 @@ def test_rules_at_start_from_the_command_line(tmp_path, monkeypatch, capsys) -> 
     rules = tmp_path / "faults.yaml"
     rules.write_text("- match: {operation: list_keys}\n  error: {status: 503}\n  times: 1\n")
     assert main(["serve", "--port", "0", "--faults", str(rules), "--latency", "5"], environ={}) == 0
-    app = seen[0].config.app
-    del app
     bad = tmp_path / "bad.yaml"
     bad.write_text("- latency_ms: 90000\n")
     assert main(["serve", "--port", "0", "--faults", str(bad)], environ={}) == 2
@@ -265,6 +263,24 @@ def test_rules_at_start_from_the_command_line(tmp_path, monkeypatch, capsys) -> 
         checked_rules([{"latency_ms": 1}, {"match": {"operation": "x"}}], "test")
     with pytest.raises(SystemExit):
         main(["serve", "--latency", "-1"], environ={})
+    assert "not milliseconds from 0 to 60000" in capsys.readouterr().err
+    environ = {"CHUTES_MOCK_FAULTS": str(rules), "CHUTES_MOCK_LATENCY": "7"}
+    assert main(["serve", "--port", "0"], environ=environ) == 0
+    started = [server.config.app for server in seen]
+    assert len(started) == 2
+
+
+def test_the_settings_carry_the_rules_in_order(tmp_path) -> None:
+    from mock_server.cli import build_parser, settings_from
+
+    rules = tmp_path / "faults.json"
+    rules.write_text(json.dumps([{"error": {"status": 503}, "times": 1}]))
+    for argv, environ in [
+        (["serve", "--faults", str(rules), "--latency", "5"], {}),
+        (["serve"], {"CHUTES_MOCK_FAULTS": str(rules), "CHUTES_MOCK_LATENCY": "5"}),
+    ]:
+        settings = settings_from(build_parser(environ).parse_args(argv))
+        assert settings.fault_rules == ({"latency_ms": 5.0}, {"error": {"status": 503}, "times": 1})
 
 
 def test_rules_from_a_file_are_in_force_and_come_back_after_reset(tmp_path) -> None:
