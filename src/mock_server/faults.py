@@ -241,6 +241,17 @@ def cut_connection(scope: Scope, how: str, rule_id: int) -> None:
         transport.close()
 
 
+async def _client_left_during(seconds: float, receive: Receive) -> bool:
+    """Wait `seconds`; True if the client went away first (the body is read
+    by then, so `receive` can only say that)."""
+    waiting = asyncio.ensure_future(asyncio.sleep(seconds))
+    leaving = asyncio.ensure_future(_wait_for_disconnect(receive))
+    done, pending = await asyncio.wait({waiting, leaving}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return leaving in done
+
+
 async def _wait_for_disconnect(receive: Receive) -> None:
     """After a cut, until the server has seen the connection go."""
     with contextlib.suppress(Exception):
@@ -277,10 +288,15 @@ class FaultPoint:
         self.cut = False  # the connection was dropped or reset: nothing more is sent
 
     async def decide(
-        self, operation: str | None = None, user: str | None = None, kind: str | None = None
+        self,
+        receive: Receive,
+        operation: str | None = None,
+        user: str | None = None,
+        kind: str | None = None,
     ) -> FaultRule | None:
         """Pick the rules for this request (once), wait their latency, and
-        give the one with an effect, if any."""
+        give the one with an effect, if any. A client gone during the wait
+        (or cut off by a stopping server) ends it: `gone` is then set."""
         if self.decided:
             return self.rule
         self.decided = True
@@ -291,8 +307,9 @@ class FaultPoint:
         scope.setdefault("state", {})["fault"] = "; ".join(rule.describe() for rule in fired)
         self.rule = next((r for r in fired if r.error is not None or r.connection), None)
         wait = sum(rule.delay(self.book.rng) for rule in fired)
-        if wait:
-            await asyncio.sleep(min(wait, MAX_LATENCY_MS / 1000))
+        if wait and await _client_left_during(min(wait, MAX_LATENCY_MS / 1000), receive):
+            self.cut = True
+            scope["state"]["disconnected"] = True
         return self.rule
 
     async def at_operation(
@@ -300,7 +317,9 @@ class FaultPoint:
     ) -> bool:
         """Called by the pipeline before it acts; True when a `before` fault
         has answered (or cut the connection) and the operation must not act."""
-        rule = await self.decide(operation, user, kind)
+        rule = await self.decide(receive, operation, user, kind)
+        if self.cut:
+            return True  # nobody is there to answer
         if rule is None or rule.when != "before":
             return False
         if rule.connection in ("drop", "reset"):
@@ -349,7 +368,9 @@ class FaultMiddleware:
             if message["type"] == "http.response.start" and not replaced:
                 answered_by_fault = point.decided and point.rule is not None
                 answered_by_fault = answered_by_fault and point.rule.when == "before"
-                rule = await point.decide()
+                rule = await point.decide(receive)
+                if point.cut:
+                    return
                 if rule is not None and not answered_by_fault:
                     if rule.connection in ("drop", "reset"):
                         await point.cut_now(rule, receive)

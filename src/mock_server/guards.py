@@ -136,10 +136,21 @@ def guarded_protocol(
         def shutdown(self) -> None:
             cycle = self.cycle
             if cycle is not None and not cycle.response_complete and cycle.more_body:
-                self.scope.setdefault("state", {})["ended_by"] = "shutdown"
-                self.transport.close()  # its body may never come: do not wait for it
+                self._cut_at_shutdown()  # its body may never come: do not wait for it
                 return
+            if cycle is not None and not cycle.response_complete:
+                # An answer still being made (a fault's latency): cut it off just
+                # before uvicorn would cancel it, which logs a traceback and sends a 500.
+                grace = self.config.timeout_graceful_shutdown or 0
+                self.loop.call_later(max(grace * 0.8, 0), self._cut_at_shutdown)
             super().shutdown()
+
+        def _cut_at_shutdown(self) -> None:
+            cycle = self.cycle
+            if cycle is None or cycle.response_complete or self.transport.is_closing():
+                return
+            self.scope.setdefault("state", {})["ended_by"] = "shutdown"
+            self.transport.close()
 
     return GuardedProtocol
 

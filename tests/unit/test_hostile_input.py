@@ -187,3 +187,30 @@ def test_stop_with_a_client_mid_body_is_quick_and_quiet(capfd) -> None:
     assert took < 1.0
     assert not answer.startswith(b"HTTP/1.1 500")
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_stop_with_an_answer_in_the_making_cuts_it_quietly(capfd) -> None:
+    """A request held by a 5 s latency rule: stop() ends within about its 1 s
+    grace, and the client is cut off, not answered 500, with no traceback."""
+    import threading
+
+    mock = MockServer().start()
+    mock.fault(latency_ms=5000)
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(httpx.get(f"{mock.url}/api_keys/", timeout=30).status_code)
+        except httpx.TransportError as error:
+            outcome.append(type(error))
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    mock.stop()
+    took = time.monotonic() - started
+    caller.join(timeout=30)
+    assert took < 2.0
+    assert outcome == [httpx.RemoteProtocolError]
+    assert "Traceback" not in capfd.readouterr().err
