@@ -122,14 +122,19 @@ def send_raw(target: Target, method: str, path: str, headers: dict[str, bytes]) 
     return asyncio.run(send())
 
 
-def create(target: Target, identity: Identity, body: dict | bytes) -> httpx.Response:
+def create(
+    target: Target,
+    identity: Identity,
+    body: dict | bytes,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     """POST /api_keys/ signed by `identity`: budgeted, and recorded if it creates a key."""
     try:
         target.ledger.reserve()
     except BudgetExceeded as exc:
         pytest.skip(str(exc))
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = target.signed(identity, "POST", "/api_keys/", body=raw)
+    response = target.signed(identity, "POST", "/api_keys/", body=raw, headers=headers)
     target.record_created(response, identity.label)
     if response.status_code != 200:
         target.ledger.release()

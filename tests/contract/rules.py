@@ -362,12 +362,58 @@ def _replay(target: Target) -> None:
         expect(answer, target, 200, what=f"rule hotkey-replay ({attempt})")
 
 
+@rule(
+    "create-signs-the-exact-bytes",
+    "§3",
+    "a create's signature covers the bytes sent: whitespace and a newline around the JSON",
+)
+def _create_exact_bytes(target: Target) -> None:
+    what = "rule create-signs-the-exact-bytes"
+    name = target.ledger.name("rxb")
+    raw = f' \n{{"name":  "{name}",\t"admin": true}}\n'.encode()
+    answer = create(target, target.user_a, raw)
+    body = expect(answer, target, 200, what=what)
+    if body.get("name") != name:
+        fail(answer, target, f"{what}: name {body.get('name')!r}, expected {name!r}", what=what)
+
+
+JSON_CONTENT_TYPES = ("application/json; charset=utf-8", "application/vnd.chutes+json")
+
+
+@rule(
+    "create-json-content-types",
+    "§1",
+    "a body is JSON under any application/json or +json content type, parameters or not",
+)
+def _create_json_content_types(target: Target) -> None:
+    for number, content_type in enumerate(JSON_CONTENT_TYPES):
+        what = f"rule create-json-content-types ({content_type})"
+        name = target.ledger.name(f"rct{number}")
+        raw = json.dumps({"name": name, "admin": True}).encode()
+        answer = create(target, target.user_a, raw, headers={"Content-Type": content_type})
+        body = expect(answer, target, 200, what=what)
+        if body.get("name") != name:
+            fail(answer, target, f"{what}: name {body.get('name')!r}, expected {name!r}", what=what)
+
+
 @rule("registry-unregistered-401", "§3", "the registry refuses a hotkey not on the metagraph")
 def _registry_unregistered(target: Target) -> None:
     headers = hotkey_headers(STRANGER, int(target.now()), "registry")
     answer = target.client.get("/registry/auth", headers=headers)
     wanted = f"Hotkey is not registered on netuid {target.netuid}"
     expect(answer, target, 401, wanted, what="rule registry-unregistered-401")
+
+
+@rule(
+    "registry-account-unregistered-401",
+    "§3",
+    "the registry refuses B: an account is not a place on the metagraph",
+)
+def _registry_account_unregistered(target: Target) -> None:
+    answer = target.signed(target.user_b, "GET", "/registry/auth")
+    wanted = f"Hotkey is not registered on netuid {target.netuid}"
+    what = "rule registry-account-unregistered-401 (user B must not be on the metagraph)"
+    expect(answer, target, 401, wanted, what=what)
 
 
 @rule("registry-registered-200", "§3", "the registry accepts A's hotkey (on the metagraph)")
@@ -508,6 +554,34 @@ def _limit_zero(target: Target) -> None:
             f"{what}: {got[0]} items with limit {got[1]}, expected {want} with limit 0",
             what=what,
         )
+
+
+@rule(
+    "list-limit-0-page-1",
+    "§4",
+    "page=1&limit=0 is page 1 of 25 (limit 0 means 25 for the offset too)",
+)
+def _limit_zero_page_one(target: Target) -> None:
+    """With limit 0 read as 25, items are [25, 50): what page=1&limit=25 holds.
+    A server that reads limit 0 as 25 only for the page size starts at 0,
+    which is page 0 whenever A has a key. Other clients may change the list
+    between the reads: the answer may match either read of page=1&limit=25
+    around it, and a mismatch counts only when it comes back."""
+    what = "rule list-limit-0-page-1"
+    own_key(target, "rlp")  # page 0 is not empty
+    for _ in range(PAGE_MISMATCHES):
+        before = [item["api_key_id"] for item in _list(target, "?page=1&limit=25", what)["items"]]
+        answer = target.signed(target.user_a, "GET", "/api_keys/?page=1&limit=0")
+        body = expect(answer, target, 200, what=what)
+        after = [item["api_key_id"] for item in _list(target, "?page=1&limit=25", what)["items"]]
+        got = [item["api_key_id"] for item in body["items"]]
+        if body["limit"] == 0 and got in (before, after):
+            return
+    reason = (
+        f"{what}: {len(got)} items with limit {body['limit']}, expected the {len(after)} of"
+        " page=1&limit=25 with limit 0"
+    )
+    fail(answer, target, reason, what=what)
 
 
 # Other clients of user A (another run, other xdist workers) may change the

@@ -100,6 +100,12 @@ CAUGHT = [
     Caught("wrong_method_is_404", "routing-405", ("status 404, expected 405",)),
     Caught("not_found_lower_case", "routing-404", (detail("Not found", "Not Found"),)),
     Caught("bad_json_ignored", "order-json-before-auth", ("status 401, expected 422",)),
+    Caught(
+        "json_only_as_exact_content_type",
+        "create-json-content-types",
+        ("status 422, expected 200",),
+        "(application/json; charset=utf-8)",
+    ),
     Caught("unparsable_page_is_zero", "order-auth-before-query", ("status 200, expected 422",)),
     Caught(
         "missing_field_loc_is_body",
@@ -173,6 +179,17 @@ CAUGHT = [
     ),
     Caught("registry_check_flipped", "registry-registered-200", ("status 401, expected 200",)),
     Caught(
+        "registry_accepts_any_account",
+        "registry-account-unregistered-401",
+        ("status 200, expected 401",),
+        "user B must not be on the metagraph",
+    ),
+    Caught(
+        "create_hashes_reserialised_body",
+        "create-signs-the-exact-bytes",
+        ("status 401, expected 200",),
+    ),
+    Caught(
         "unknown_hotkey_detail_without_colon",
         "hotkey-unknown-user-401",
         (
@@ -218,6 +235,11 @@ CAUGHT = [
         "limit_zero_is_zero",
         "list-limit-0-means-25",
         ("0 items with limit 0, expected 25 with limit 0",),
+    ),
+    Caught(
+        "limit_zero_offset_from_zero",
+        "list-limit-0-page-1",
+        ("with limit 0, expected the 0 of page=1&limit=25 with limit 0",),
     ),
     Caught("pages_counted_from_one", "list-pages-partition", ("pages of 2 give", "expected the")),
     Caught(

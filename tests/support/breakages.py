@@ -1090,6 +1090,76 @@ def catch_all_no_chute_without_bang(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def limit_zero_offset_from_zero(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """`limit=0` means 25 items, but the offset is still `page * 0`: every page is page 0."""
+    from mock_server import routes
+    from mock_server.quirks import ordering
+
+    def list_keys(ctx):
+        page, limit = ctx.params["page"], ctx.params["limit"]
+        store = ctx.state.store
+        total, items = ordering.list_keys(
+            ctx.state.settings.quirks, store, ctx.user_id, page * limit, limit or 25
+        )
+        return {
+            "total": total,
+            "page": page,
+            "limit": limit,
+            "items": [routes.views.key_view(k, naive=ctx.naive_dates) for k in items],
+            "cord_refs": None,
+        }, {}
+
+    mp.setitem(routes.HANDLERS, "list_keys", list_keys)
+    return {}
+
+
+def registry_accepts_any_account(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The registry lets in any hotkey with a user account, on the metagraph or not."""
+    from mock_server.store import Store
+
+    original = Store.is_registered
+
+    def is_registered(self, netuid, hotkey):
+        return original(self, netuid, hotkey) or self.user_by_hotkey(hotkey) is not None
+
+    mp.setattr(Store, "is_registered", is_registered)
+    return {}
+
+
+def create_hashes_reserialised_body(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A create's message hashes the body parsed and dumped again, not the bytes sent."""
+    import contextlib
+    import json
+
+    from mock_server.auth import Authenticator
+
+    original = Authenticator._hotkey
+
+    def hotkey(self, operation, hotkey, signature, nonce, body):
+        if operation.purpose is None and body:
+            with contextlib.suppress(ValueError):
+                body = json.dumps(json.loads(body)).encode()
+        return original(self, operation, hotkey, signature, nonce, body)
+
+    mp.setattr(Authenticator, "_hotkey", hotkey)
+    return {}
+
+
+def json_only_as_exact_content_type(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Only `Content-Type: application/json` exactly is read as JSON (no charset, no +json)."""
+    from mock_server import pipeline
+
+    original = pipeline.decode_body
+
+    def decode(raw, content_type):
+        if raw and content_type and content_type != "application/json":
+            return raw.decode("utf-8", errors="replace")
+        return original(raw, content_type)
+
+    mp.setattr(pipeline, "decode_body", decode)
+    return {}
+
+
 BREAKAGES.update(
     {
         breakage.__name__: breakage
@@ -1134,6 +1204,10 @@ BREAKAGES.update(
             duplicate_name_any_case,
             names_unique_across_users,
             limit_zero_is_zero,
+            limit_zero_offset_from_zero,
+            registry_accepts_any_account,
+            create_hashes_reserialised_body,
+            json_only_as_exact_content_type,
             pages_counted_from_one,
             page_past_end_clamped,
             get_answers_delete_detail,
