@@ -17,6 +17,7 @@ import pytest
 
 from tests.property import test_api_key_properties as key_properties
 from tests.property import test_auth_mutations as mutations
+from tests.property import test_jwt_properties as jwt_properties
 from tests.property.judge import Deviates, Judge
 from tests.property.runs import RESEMBLING, judged_target, machine_failure, story
 from tests.support.target import Target
@@ -145,6 +146,12 @@ PROPERTIES = [
         "nonce_off_by_one",
         _clock_frozen,
         re.escape("Invalid nonce!"),
+    ),
+    (
+        jwt_properties.test_a_jwt_works_until_its_exp_and_never_after,
+        "jwt_valid_at_its_exp",
+        None,
+        re.escape("Token expired.") + r"'\} \n  got      404 ",
     ),
     (
         key_properties.test_keys_authenticate_exactly_as_long_as_they_exist,

@@ -776,6 +776,19 @@ def _jwt_authenticate(mp: pytest.MonkeyPatch, wrap) -> None:
     mp.setattr(jwt_tokens, "authenticate", wrap(jwt_tokens.authenticate))
 
 
+def jwt_valid_at_its_exp(mp: pytest.MonkeyPatch) -> dict[str, Any]:
+    """`exp < now` for expired, so a token still works at the second of its `exp`."""
+
+    def wrap(original):
+        def authenticate(token, store, server_secret, now, quirks=frozenset()):
+            return original(token, store, server_secret, now - 1, quirks)
+
+        return authenticate
+
+    _jwt_authenticate(mp, wrap)
+    return {}
+
+
 def jwt_signature_unverified(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The JWT decoded with `verify_signature: False` and trusted."""
     import jwt
@@ -1215,6 +1228,7 @@ BREAKAGES.update(
             delete_misses_list_index,
             registry_refuses_api_keys,
             jwt_signature_unverified,
+            jwt_valid_at_its_exp,
             jwt_expiry_exclusive,
             jwt_unknown_user_is_404,
             jwt_sub_type_is_422,
