@@ -70,6 +70,7 @@ class FaultRule:
     times: int | None = None
     probability: float | None = None
     fired: int = 0
+    _description: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_body(cls, rule_id: int, body: dict[str, Any]) -> FaultRule:
@@ -133,16 +134,18 @@ class FaultRule:
         return min(max(ms, 0.0), MAX_LATENCY_MS) / 1000
 
     def describe(self) -> str:
-        parts = []
-        if self.latency_ms is not None:
-            parts.append("latency")
-        if self.error is not None:
-            parts.append(f"error {self.error['status']}")
-        if self.connection is not None:
-            parts.append(self.connection)
-        return f"rule {self.id}: {', '.join(parts) or 'no effect'}" + (
-            " (after the effect)" if self.when == "after" else ""
-        )
+        """`rule 2: error 503` (made once: it is recorded on every request it meets)."""
+        if self._description is None:
+            parts = []
+            if self.latency_ms is not None:
+                parts.append("latency")
+            if self.error is not None:
+                parts.append(f"error {self.error['status']}")
+            if self.connection is not None:
+                parts.append(self.connection)
+            after = " (after the effect)" if self.when == "after" else ""
+            self._description = f"rule {self.id}: {', '.join(parts) or 'no effect'}{after}"
+        return self._description
 
 
 class FaultBook:
@@ -181,6 +184,17 @@ class FaultBook:
 
     def clear(self) -> None:
         self.rules = []
+
+    def may_match(self, method: str, path: str) -> bool:
+        """Whether a rule in force could match a request with this method and
+        path (what it says of the operation and caller is known later)."""
+        for rule in self.rules:
+            match = rule.match
+            if rule.spent or ("method" in match and match["method"].upper() != method):
+                continue
+            if "path" not in match or fnmatchcase(path, match["path"]):
+                return True
+        return False
 
     def pick(
         self, method: str, path: str, operation: str | None, user: str | None, kind: str | None
@@ -354,6 +368,7 @@ class FaultMiddleware:
             scope["type"] != "http"
             or not self.book.rules
             or scope["path"].startswith(UNFAULTED_PREFIXES)
+            or not self.book.may_match(scope["method"], scope["path"])
         ):
             await self.app(scope, receive, send)
             return
