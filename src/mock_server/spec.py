@@ -88,6 +88,8 @@ def operations(document: dict[str, Any], name: str) -> list[Operation]:
             params = _merge_parameters(shared, op.get("parameters", []))
             body = op.get("requestBody")
             body_schema = body["content"]["application/json"]["schema"] if body else None
+            if body_schema is not None:
+                body_schema = without_business_rules(body_schema)
             result.append(
                 Operation(
                     operation_id=op["operationId"],
@@ -123,6 +125,28 @@ def operations(document: dict[str, Any], name: str) -> list[Operation]:
                 )
             )
     return result
+
+
+# A schema marked `x-chutes-business-rule: 400` states a rule the contract
+# enforces with that status and its own detail, not with a 422: tools that
+# generate requests read the rule from the contract, and the mock checks it
+# where the contract's business rules are (`rules.py`), not in validation.
+BUSINESS_RULE = "x-chutes-business-rule"
+_RULE_KEYWORDS = ("pattern", "minLength", "maxLength", "enum", "if", "then", "else")
+
+
+def without_business_rules(schema: Any) -> Any:
+    """`schema` for request validation: the keywords a business rule owns removed."""
+    if isinstance(schema, list):
+        return [without_business_rules(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ruled = BUSINESS_RULE in schema
+    return {
+        key: without_business_rules(value)
+        for key, value in schema.items()
+        if not (ruled and key in (*_RULE_KEYWORDS, BUSINESS_RULE))
+    }
 
 
 _PLAIN_INTEGER_KEYS = {"type", "minimum", "default", "description", "example"}
