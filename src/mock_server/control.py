@@ -12,13 +12,7 @@ from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
 from mock_server.faults import FaultBook, check_rule
 from mock_server.journal import DEFAULT_PAGE, Journal
 from mock_server.routes import Context, Result
-from mock_server.settings import DEFAULT_SPEC
 from mock_server.state import MockState
-
-# The contract's operations, that a fault rule may name in `match.operation`.
-CONTRACT_OPERATIONS = frozenset(
-    op.operation_id for op in spec.operations(spec.load_document(DEFAULT_SPEC), "auth")
-)
 
 
 def state_view(state: MockState) -> dict:
@@ -160,7 +154,8 @@ def _faults(ctx: Context) -> FaultBook:
 
 
 def mock_add_fault(ctx: Context) -> Result:
-    problem = check_rule(ctx.body, CONTRACT_OPERATIONS)
+    contract = spec.operations_of(ctx.state.settings.spec_path, "auth")
+    problem = check_rule(ctx.body, {op.operation_id for op in contract})
     if problem:
         raise BadRequest(problem)
     try:

@@ -336,16 +336,21 @@ class FaultPoint:
             return True  # nobody is there to answer
         if rule is None or rule.when != "before":
             return False
+        return await self.answer_instead(rule, receive, send)
+
+    async def answer_instead(self, rule: FaultRule, receive: Receive, send: Send) -> bool:
+        """The rule's effect in place of the app's answer: a cut connection, or
+        its error (then a close, for `close_after`). False when it has neither."""
         if rule.connection in ("drop", "reset"):
             await self.cut_now(rule, receive)
             return True
-        if rule.error is not None:
-            for message in _error_messages(rule.error):
-                await send(message)
-            if rule.connection == "close_after":
-                cut_connection(self.scope, "close", rule.id)
-            return True
-        return False
+        if rule.error is None:
+            return False
+        for message in _error_messages(rule.error):
+            await send(message)
+        if rule.connection == "close_after":
+            cut_connection(self.scope, "close", rule.id)
+        return True
 
     async def cut_now(self, rule: FaultRule, receive: Receive) -> None:
         self.cut = True
@@ -386,17 +391,13 @@ class FaultMiddleware:
                 rule = await point.decide(receive)
                 if point.cut:
                     return
-                if rule is not None and not answered_by_fault:
-                    if rule.connection in ("drop", "reset"):
-                        await point.cut_now(rule, receive)
-                        return
-                    if rule.error is not None:
-                        replaced = True
-                        for fault_message in _error_messages(rule.error):
-                            await send(fault_message)
-                        if rule.connection == "close_after":
-                            cut_connection(scope, "close", rule.id)
-                        return
+                if (
+                    rule is not None
+                    and not answered_by_fault
+                    and await point.answer_instead(rule, receive, send)
+                ):
+                    replaced = True
+                    return
             if replaced:
                 return
             await send(message)
@@ -431,12 +432,9 @@ def checked_rules(bodies: Any, where: str) -> list[dict[str, Any]]:
         raise FaultRuleError(f"{where}: expected a list of fault rules")
     if len(rules) > MAX_RULES:
         raise FaultRuleError(f"{where}: at most {MAX_RULES} fault rules, not {len(rules)}")
-    [add] = [
-        op
-        for op in spec.operations(spec.load_document(DEFAULT_CONTROL_SPEC), "control")
-        if op.operation_id == "mock_add_fault"
-    ]
-    known = {op.operation_id for op in spec.operations(spec.load_document(DEFAULT_SPEC), "auth")}
+    control = spec.operations_of(DEFAULT_CONTROL_SPEC, "control")
+    [add] = [op for op in control if op.operation_id == "mock_add_fault"]
+    known = {op.operation_id for op in spec.operations_of(DEFAULT_SPEC, "auth")}
     checked = []
     for number, rule in enumerate(rules, 1):
         body, entries = validate_body(add, rule, lax=False)

@@ -7,7 +7,7 @@ so the mock cannot drift from `openapi/auth.yaml`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,12 @@ class Operation:
     @property
     def has_body(self) -> bool:
         return self.body_schema is not None
+
+
+@cache
+def operations_of(path: Path, name: str) -> tuple[Operation, ...]:
+    """The operations of the document at `path`, read and compiled once per process."""
+    return tuple(operations(load_document(path), name))
 
 
 def load_document(path: Path) -> dict[str, Any]:
