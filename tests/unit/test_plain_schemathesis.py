@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,10 +31,22 @@ pytestmark = pytest.mark.skipif(not ST.exists(), reason="needs the st command be
 
 
 def st_run(mock: MockServer, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`st run openapi/auth.yaml` from a copy of the repo root's files, so
+    that Schemathesis' own cache (`.schemathesis/`) lands outside the checkout."""
+    with tempfile.TemporaryDirectory() as root:
+        shutil.copy(ROOT / "schemathesis.toml", root)
+        (Path(root) / "openapi").mkdir()
+        shutil.copy(ROOT / "openapi" / "auth.yaml", Path(root) / "openapi")
+        return _st_run_in(Path(root), mock, environ)
+
+
+def _st_run_in(
+    root: Path, mock: MockServer, environ: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     command = [str(ST), "run", "openapi/auth.yaml", "--url", mock.url]
     return subprocess.run(
         [*command, "--max-examples", "25", "--seed", "1"],
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=600,
