@@ -82,11 +82,11 @@ class KeyJournal:
     def saw(self, exchange: Exchange) -> None:
         if exchange.method == "POST" and exchange.path == "/api_keys/":
             self._created(exchange)
-        if exchange.method == "DELETE" and exchange.status == 200:
-            self._deleted(exchange)
-        token = exchange.api_key
+        token = exchange.api_key  # used before the delete it made (a key deleting itself)
         if token and exchange.status in _AUTHENTICATED:
             self._used(token, exchange)
+        if exchange.method == "DELETE" and exchange.status == 200:
+            self._deleted(exchange)
 
     def _created(self, exchange: Exchange) -> None:
         payload = exchange.json()

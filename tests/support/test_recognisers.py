@@ -178,6 +178,16 @@ def test_d3_needs_a_use_before_the_delete():
     assert shown(used_after_delete(111.0), context) == set()
 
 
+def test_d3_a_key_that_deleted_itself_was_used_by_that_delete():
+    context = key_context(admin=True)
+    deleted = {"api_key_id": KEY_ID, "deleted": True}
+    auth = {"Authorization": f"Basic {TOKEN}"}
+    delete = exchange("DELETE", f"/api_keys/{KEY_ID}", headers=auth, payload=deleted, sent_at=110)
+    context.keys.saw(delete)
+    assert shown(used_after_delete(150.0), context) == {"D3"}
+    assert shown(used_after_delete(171.0), context) == set()
+
+
 def test_d3_the_cache_entry_is_not_refreshed():
     context = key_context(admin=True, used_at=100.0)
     context.keys.saw(used_after_delete(150.0))  # a second use inside the entry
