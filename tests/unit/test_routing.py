@@ -89,3 +89,32 @@ def test_unknown_query_parameter_is_ignored(mock: Mock) -> None:
     named = mock.signed(ALICE, "GET", "/api_keys/?name=other&limit=25&page=0").json()
     assert named == plain
     assert named["total"] == 2
+
+
+def test_a_405_names_the_paths_methods_in_the_same_order_in_every_process() -> None:
+    """`Allow` in the spec's order, whatever the process' hash seed (a set's
+    iteration order follows it, and clients compare the header as text)."""
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "from starlette.testclient import TestClient\n"
+        "from mock_server.app import create_app\n"
+        "from mock_server.settings import Settings\n"
+        "client = TestClient(create_app(Settings()))\n"
+        "print(client.delete('/api_keys/').headers['allow'], '|',"
+        " client.put('/api_keys/x').headers['allow'])\n"
+    )
+    seen = set()
+    for seed in range(6):
+        environ = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", program],
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seen.add(done.stdout.strip())
+    assert seen == {"GET, POST | GET, DELETE"}
