@@ -330,7 +330,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Generator[None,
     return result
 
 
-_SUITES = ("tests/contract/", "tests/property/")
+_SUITES = ("tests/contract/", "tests/property/", "tests/drift/")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -140,6 +140,7 @@ class Recorder:
     unprobed: set[str] = field(default_factory=set)  # ... a probe was skipped for
     transport: TransportLog = field(default_factory=TransportLog)  # the network's doings
     by_url: bool = False  # the target is a deployment: report the transport lines
+    notes: list[str] = field(default_factory=list)  # a suite's own figures (e.g. drift's)
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     # Learning and recognising --------------------------------------------------
@@ -257,6 +258,7 @@ class Recorder:
             lines.append(f"run stopped, no verdict: {self.stopped_by}")
         if self.by_url:
             lines += self.transport.lines()
+        lines += self.notes
         lines.append(f"known deviations listed: {listed}" + (" (strict)" if self.strict else ""))
         lines.append(f"new failures: {len(self.failures)}")
         for number, failure in enumerate(self.failures, 1):
@@ -301,6 +303,7 @@ class Recorder:
             "interrupted": self.interrupted,
             "stopped_by": self.stopped_by,
             "transport": self.transport.state(),
+            "notes": self.notes,
             "reproduce_setup": self.reproducer.served_hint if self.reproducer else "",
         }
 
@@ -317,6 +320,7 @@ class Recorder:
             "unprobed": sorted(self.unprobed),
             "transport": self.transport.state(),
             "by_url": self.by_url,
+            "notes": self.notes,
         }
 
     def merge(self, state: dict) -> None:
@@ -336,6 +340,7 @@ class Recorder:
         self.unprobed.update(state.get("unprobed", []))
         self.transport.merge(state.get("transport", {}))
         self.by_url |= bool(state.get("by_url"))
+        self.notes += [note for note in state.get("notes", []) if note not in self.notes]
 
     def forget_test(self, nodeid: str) -> None:
         """Drop what a test recorded: it was interrupted, not failed."""

@@ -1,0 +1,112 @@
+"""Drift's teeth: served mocks broken on purpose each give a class, shrunk to a
+few calls and tagged with no deviation; the mock served as it is gives none.
+
+By URL, because a breakage patches the mock's modules: in this process it
+would break the twin too. One launcher (`support.broken_server`) serves them all.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.drift.report import script
+from tests.drift.test_drift import drift_for, explore
+from tests.support.deviations import Recorder
+from tests.support.target import url_target
+
+ROOT = Path(__file__).resolve().parents[2]
+URL_ENV = {
+    "CHUTES_HOTKEY_URI": "//Alice",
+    "CHUTES_HOTKEY2_URI": "//Bob",
+    "CHUTES_REGISTRY_PASSWORD": "chutes-mock-registry",
+}
+BROKEN = [
+    "registry_check_flipped",
+    "shows_other_users_keys",
+    "secret_in_get_key",
+    "duplicate_name_is_400",
+    "wrong_method_is_404",
+]
+SEQUENCES = 20
+
+pytestmark = pytest.mark.in_process
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[dict[str, str]]:
+    """Each breakage, and the mock as it is ('none'), by URL."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.broken_server", "none", *BROKEN],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        urls = {}
+        assert launcher.stdout is not None
+        for line in launcher.stdout:
+            if line.strip() == "ready":
+                break
+            name, port = line.split()
+            urls[name] = f"http://127.0.0.1:{port}"
+        yield urls
+    finally:
+        launcher.terminate()
+        launcher.wait(timeout=30)
+
+
+def drift_on(url: str):
+    for _ in range(600):  # the child may still be starting
+        try:
+            httpx.get(f"{url}/_mock/state", timeout=5)
+            break
+        except httpx.TransportError:
+            import time
+
+            time.sleep(0.1)
+    target = url_target(url, URL_ENV)
+    target.attach(Recorder())
+    drift = drift_for(target, frozenset())
+    explore(drift, SEQUENCES)
+    return target, drift
+
+
+@pytest.mark.parametrize("breakage", BROKEN)
+def test_a_broken_mock_drifts_in_a_few_calls_and_is_no_deviation(
+    served: dict[str, str], breakage: str
+) -> None:
+    target, drift = drift_on(served[breakage])
+    try:
+        assert drift.classes, f"{breakage}: no difference in {SEQUENCES} sequences"
+        tagged = {str(c.key): sorted(c.tags) for c in drift.classes.values() if c.tags}
+        assert not tagged, f"{breakage} is no deviation, yet: {tagged}"
+        commonest = max(drift.classes.values(), key=lambda c: c.count)
+        drift.shrink(commonest)
+        assert commonest.shrunk and commonest.example is not None
+        assert len(commonest.example.steps) <= 4, [str(s) for s in commonest.example.steps]
+        replay = script(commonest.example, target.ledger.marker)
+        assert "$CHUTES_BASE_URL" in replay and "cpk_" not in replay.replace(
+            "cpk_not.a.key", ""
+        ).replace("cpk_0000", "")
+    finally:
+        target.cleanup()
+        target.client.close()
+
+
+def test_the_mock_by_url_does_not_drift_from_itself(served: dict[str, str]) -> None:
+    target, drift = drift_on(served["none"])
+    try:
+        assert drift.sequences == SEQUENCES
+        assert drift.requests["deployment"] > SEQUENCES * 5
+        assert not drift.classes, [str(k) for k in drift.classes]
+    finally:
+        target.cleanup()
+        target.client.close()
