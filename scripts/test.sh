@@ -7,7 +7,8 @@
 #   3. every suite against the mock in this process;
 #   4. the conformance suites through the URL mode, against `chutes-mock serve`
 #      started on a free port, the way a staging run works; then README's gate
-#      command on `serve --quirks production` (green, no key-budget warning);
+#      command on `serve --quirks production` (green, no key-budget warning),
+#      and drift on that served mock against its in-process twin;
 #   5. examples/ and the chutes_mock fixture from the wheel (tests/packaging).
 # Reports (JUnit XML, server logs) go to reports/. To add a step, add a
 # section below; start servers with start_mock, which stops them on exit.
@@ -108,6 +109,13 @@ if grep -E "leaves room|KeyBudgetWarning" reports/gate-production.log; then
   echo "the default key budget did not cover the gate's run"
   exit 1
 fi
+# Drift on the same served mock: its production mode by URL and the twin in
+# this process, side by side, must not differ.
+echo "== drift: chutes-mock serve --quirks production against its twin"
+CHUTES_BASE_URL="http://127.0.0.1:$port" CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob \
+  CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
+  "$BIN/pytest" -q tests/drift --known-deviations production \
+  -p no:cacheprovider --junitxml=reports/drift-production.xml
 stop_mocks
 
 # -- 5. the SDK side: the example client suite and the fixture from a wheel ---

@@ -16,16 +16,16 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
-from tests.support.recognisers import contract_order, key_objects
+from tests.support.recognisers import (
+    BAD_NAME,
+    BAD_OBJECT_TYPE,
+    DUPLICATE,
+    contract_order,
+    key_objects,
+)
 
 Check = Callable[[Any, Any, Any], None]
 REFUSED = "Invalid token or user not found"
-BAD_NAME = (
-    "Invalid request: API key name should start with alphanumeric character and contain "
-    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
-)
-BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
-DUPLICATE = "An API key already exists with this name"
 _NAME = re.compile(r"[\w$.\-\s\u0080-\uffff]{1,24}")
 OBJECT_TYPES = ("images", "chutes", "invocations")
 # The details an error status may carry, per operation (behaviour §1–§5).

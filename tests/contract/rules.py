@@ -26,6 +26,7 @@ from substrateinterface import Keypair
 from tests.contract.probes import create, current_test, expect, fail, own_key
 from tests.support import recognisers, server_clock
 from tests.support.catch_all import NO_USER_HOTKEYS
+from tests.support.recognisers import BAD_NAME, BAD_OBJECT_TYPE, DUPLICATE
 from tests.support.routing import allow_of
 from tests.support.signing import hotkey_headers, signing_message
 from tests.support.target import Target
@@ -35,12 +36,6 @@ INVALID_NONCE = "Invalid nonce!"
 MALFORMED_KEY = "Missing or invalid authorization header(s)"
 KEY_REFUSED = "Invalid token or user not found"
 JWT_INVALID = "Invalid token."
-BAD_NAME = (
-    "Invalid request: API key name should start with alphanumeric character and contain "
-    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
-)
-BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
-DUPLICATE = "An API key already exists with this name"
 GET_NOT_FOUND = "API key with id {id} not found or doesn't belong to you"
 DELETE_NOT_FOUND = "API key not found, or does not belong to you"
 UNKNOWN_ID = "3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"

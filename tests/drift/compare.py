@@ -102,18 +102,15 @@ def _datetime(match: re.Match) -> str:
 
 
 def _shape(item: Any) -> Any:
-    """A key object with its identity left out: field names, types and formats."""
+    """A key object with nothing of which key it is: field names, and each
+    value's type (a date-time's format). Under D13 a page may hold any of
+    the user's keys, so only what every key shares can be compared."""
     if not isinstance(item, dict):
         return type(item).__name__
     shaped = {}
     for name, value in item.items():
-        if isinstance(value, str):
-            zone = _DATETIME.fullmatch(value)
-            shaped[name] = _datetime(zone) if zone else "<str>"
-        elif isinstance(value, list):
-            shaped[name] = [_shape(v) for v in value]
-        else:
-            shaped[name] = value if isinstance(value, bool) or value is None else "<number>"
+        zone = _DATETIME.fullmatch(value) if isinstance(value, str) else None
+        shaped[name] = _datetime(zone) if zone else type(value).__name__
     return shaped
 
 

@@ -15,6 +15,7 @@ those two runs of the deployment is dropped for that step (and counted).
 
 from __future__ import annotations
 
+import contextlib
 import string
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from itertools import count
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import Flaky, NoSuchExample
 
 from tests.drift.compare import Difference, Normaliser, first_difference
 from tests.drift.sides import Side, TwinPlan, make_twin
@@ -102,6 +103,7 @@ class Drift:
     noise: Counter = field(default_factory=Counter)  # field -> differences dropped
     requests: Counter = field(default_factory=Counter)  # side -> requests sent
     sequences: int = 0
+    test: str = "tests/drift/test_drift.py"  # the test that reports what it observes
     _tags: count = field(default_factory=count)
 
     @property
@@ -142,18 +144,33 @@ class Drift:
         for index, step in enumerate(steps):
             ours, theirs = deployment.send(step), mock.send(step)
             difference = first_difference(left.view(ours), right.view(theirs))
-            if difference is not None:
+            if difference is None:
+                self._agreed(ours)
+            else:
                 if diverged is None:
                     seen.differences[index] = difference
-                    seen.tags[index] = self._recognised(ours) | _recognised_on(mock, theirs)
+                    seen.tags[index] = self._explained(ours, mock, theirs)
                 else:
                     seen.consequences[diverged] = seen.consequences.get(diverged, 0) + 1
             if diverged is None and _held(deployment) != _held(mock):
                 diverged = max(seen.differences, default=index)
 
-    def _recognised(self, exchange: Exchange) -> frozenset[str]:
+    def _agreed(self, ours: Exchange) -> None:
+        """Both sides answered alike: a listed deviation the deployment showed
+        is observed (the twin showed it too)."""
         recorder = self.deployment.recorder
-        return recorder.recognise(exchange).deviations if recorder is not None else frozenset()
+        if recorder is None:
+            return
+        for name in sorted(recorder.recognise(ours).deviations & self.plan.quirks):
+            recorder.observe(name, ours, test=self.test, what="the twin answers the same")
+
+    def _explained(self, ours: Exchange, mock: Side, theirs: Exchange) -> frozenset[str]:
+        """The deviations behind a difference: one the deployment shows that the
+        twin was not given, or one the twin shows that the deployment does not
+        (the deployment's D14 beside the twin's catch-all is D12's doing)."""
+        recorder = self.deployment.recorder
+        shown = recorder.recognise(ours).deviations if recorder is not None else frozenset()
+        return (shown - self.plan.quirks) | (_recognised_on(mock, theirs) - shown)
 
     def _drop_noise(self, seen: Seen, first: Side) -> None:
         """Send the sequence to the deployment alone again; drop what differs between runs."""
@@ -197,23 +214,24 @@ class Drift:
         """The fewest steps of its example that still show the class (Hypothesis' find)."""
         example = drift_class.example
         assert example is not None
-        steps, spent = example.steps, [0]
+        steps = example.steps
         best: dict[int, tuple[Seen, int]] = {}
+        # A deployment need not answer a sequence the same way twice (D3's
+        # cache, D13's order): each mask is executed once, and its first
+        # answer stands, so Hypothesis sees a consistent predicate.
+        decided: dict[tuple[bool, ...], bool] = {}
 
         def shows(mask: list[bool]) -> bool:
             chosen = [step for step, keep in zip(steps, mask, strict=True) if keep]
-            if not chosen or spent[0] >= SHRINK_CALLS:
+            if not chosen:
                 return False
-            spent[0] += 1
-            seen = self.execute(chosen, learn_noise=False)
-            index = seen.keys().get(drift_class.key)
-            if index is None:
-                return False
-            if len(chosen) < min(best, default=len(steps) + 1):
-                best[len(chosen)] = (seen, index)
-            return True
+            if tuple(mask) not in decided:
+                decided[tuple(mask)] = len(decided) < SHRINK_CALLS and self._shows(
+                    drift_class.key, chosen, best
+                )
+            return decided[tuple(mask)]
 
-        try:
+        with contextlib.suppress(NoSuchExample, Flaky):
             find(
                 st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)),
                 shows,
@@ -225,11 +243,19 @@ class Drift:
                     suppress_health_check=list(HealthCheck),
                 ),
             )
-        except NoSuchExample:
-            return
         if best:
             drift_class.example, drift_class.index = best[min(best)]
             drift_class.shrunk = True
+
+    def _shows(self, key: ClassKey, chosen: list[Step], best: dict[int, tuple[Seen, int]]) -> bool:
+        """Whether these steps show the class; the shortest that does is kept in `best`."""
+        seen = self.execute(chosen, learn_noise=False)
+        index = seen.keys().get(key)
+        if index is None:
+            return False
+        if len(chosen) < min(best, default=len(chosen) + 1):
+            best[len(chosen)] = (seen, index)
+        return True
 
 
 def _held(side: Side) -> tuple[tuple[str, bool], ...]:

@@ -55,6 +55,7 @@ def report(drift: Drift, recorder: Recorder, test: str) -> None:
             "\n".join(side_by_side(drift_class)),
             script(drift_class.example, marker),
             drift_class.tags,
+            shown_lines=40,
         )
     dropped = ", ".join(f"{field} ×{n}" for field, n in sorted(drift.noise.items())) or "nothing"
     recorder.notes += [
@@ -70,6 +71,7 @@ def test_the_deployment_answers_as_its_twin(
     target: Target, known_deviations: Recorder, request: pytest.FixtureRequest
 ) -> None:
     drift = drift_for(target, known_deviations.known)
+    drift.test = request.node.nodeid
     explore(drift, profiles.examples(ci=CI_SEQUENCES, deep=DEEP_SEQUENCES))
     for drift_class in drift.classes.values():
         drift.shrink(drift_class)

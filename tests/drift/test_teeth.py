@@ -7,8 +7,10 @@ would break the twin too. One launcher (`support.broken_server`) serves them all
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from tests.drift.report import script
+from tests.drift.steps import Auth, AuthKind, Step
 from tests.drift.test_drift import drift_for, explore
 from tests.support.deviations import Recorder
 from tests.support.target import url_target
@@ -63,19 +66,18 @@ def served() -> Iterator[dict[str, str]]:
         launcher.wait(timeout=30)
 
 
-def drift_on(url: str):
+def drift_on(url: str, sequences: int = SEQUENCES):
     for _ in range(600):  # the child may still be starting
         try:
             httpx.get(f"{url}/_mock/state", timeout=5)
             break
         except httpx.TransportError:
-            import time
-
             time.sleep(0.1)
     target = url_target(url, URL_ENV)
     target.attach(Recorder())
     drift = drift_for(target, frozenset())
-    explore(drift, SEQUENCES)
+    if sequences:
+        explore(drift, sequences)
     return target, drift
 
 
@@ -107,6 +109,50 @@ def test_the_mock_by_url_does_not_drift_from_itself(served: dict[str, str]) -> N
         assert drift.sequences == SEQUENCES
         assert drift.requests["deployment"] > SEQUENCES * 5
         assert not drift.classes, [str(k) for k in drift.classes]
+    finally:
+        target.cleanup()
+        target.client.close()
+
+
+def test_the_replay_script_replays_the_sequence(served: dict[str, str]) -> None:
+    """The report's script, run by bash on the served mock, makes the same calls:
+    the key it creates is then used by its secret, deleted, and refused."""
+    url = served["none"]
+    target, drift = drift_on(url, sequences=0)
+    a, key = Auth(AuthKind.HOTKEY, "A"), Auth(AuthKind.KEY, key=0, scheme="Bearer")
+    steps = [
+        Step("POST", "/api_keys/", a, body=b'{"name":"{m}k0","admin":true}'),
+        Step("GET", "/api_keys/{key}", key, key=0),
+        Step("DELETE", "/api_keys/{key}", a, key=0),
+        Step("GET", "/api_keys/", key, query="limit=1"),
+        Step("GET", "/api_keys/", Auth(AuthKind.STALE_NONCE, "B")),
+    ]
+    try:
+        seen = drift.execute(steps)
+        assert [e.status for e in seen.deployment] == [200, 200, 200, 401, 401]
+        replay = script(seen, target.ledger.marker)
+        environ = {
+            **os.environ,
+            **URL_ENV,
+            "CHUTES_BASE_URL": url,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        done = subprocess.run(
+            ["bash", "-c", "set -eu\n" + replay],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert '"secret_key":"cpk_' in lines[0]
+        assert '"deleted":true' in lines[2]
+        assert lines[3:] == [
+            '{"detail":"Invalid token or user not found"}',
+            '{"detail":"Invalid nonce!"}',
+        ]
     finally:
         target.cleanup()
         target.client.close()

@@ -119,6 +119,7 @@ class Failure:
     curl: str = ""
     deviations: list[str] = field(default_factory=list)
     status: int | None = None  # the status the reproduction gets
+    shown_lines: int = 6  # lines of `reason` the terminal report shows
 
 
 @dataclass
@@ -205,6 +206,7 @@ class Recorder:
         reason: str,
         curl: str | Exchange = "",
         deviations=(),
+        shown_lines: int = 6,
     ) -> None:
         """Record one failure (replays of the same one by Hypothesis are dropped);
         `curl` is the exchange that failed (or a command already made)."""
@@ -217,7 +219,9 @@ class Recorder:
         if key in self._seen:
             return
         self._seen.add(key)
-        self.failures.append(Failure(test, operation, check, reason, scrub(curl), tags, status))
+        self.failures.append(
+            Failure(test, operation, check, reason, scrub(curl), tags, status, shown_lines)
+        )
 
     def recorded_tests(self) -> set[str]:
         return {failure.test for failure in self.failures}
@@ -265,7 +269,7 @@ class Recorder:
             tag = f" [{', '.join(failure.deviations)}]" if failure.deviations else ""
             lines.append(f"{number}. {failure.operation} — {failure.check}{tag}")
             lines.append(f"   test: {failure.test}")
-            lines += [f"   {line}" for line in failure.reason.splitlines()[:6]]
+            lines += [f"   {line}" for line in failure.reason.splitlines()[: failure.shown_lines]]
             if failure.curl:
                 got = f" (answered {failure.status})" if failure.status is not None else ""
                 lines.append(f"   reproduce{got}: {failure.curl}")

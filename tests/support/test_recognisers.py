@@ -13,7 +13,7 @@ from tests.support import recognisers
 from tests.support.deviations import ALL, Recorder, parse_known
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
-from tests.support.recognisers import BAD_OBJECT_TYPE, Context, recognise
+from tests.support.recognisers import BAD_NAME, BAD_OBJECT_TYPE, Context, recognise
 from tests.support.signing import hotkey_headers
 
 ALICE = Keypair.create_from_uri("//Alice")
@@ -278,6 +278,10 @@ def test_create_deviations():
     assert shown(create({**scoped, "admin": False}, status=400, payload=bad_type)) == set()
     nulls = {"name": "n", "admin": "no", "scopes": None}
     assert shown(create(nulls, status=400, payload=bad_type)) == set()  # D4's crash, not this
+    bad_name = {"detail": BAD_NAME}
+    assert shown(create({"name": "", "admin": "yes"}, status=400, payload=bad_name)) == {"D10"}
+    assert shown(create({"name": "", "admin": True}, status=400, payload=bad_name)) == set()
+    assert shown(create({"name": "", "admin": "yes"}, status=400, payload=bad_type)) == set()
     name = "x" * 24 + "\n"
     assert shown(create({"name": name, "admin": True}, payload={**key, "name": name})) == {"D9"}
     assert (
