@@ -37,10 +37,13 @@ def _call(app: Any, request: httpx.Request) -> Coroutine[Any, Any, Answer]:
 
 
 def _response(answer: Answer, request: httpx.Request) -> httpx.Response:
+    """The app's answer as a client over the wire gets it: a HEAD has no body
+    (the server sends its headers alone)."""
+    body = b"" if request.method == "HEAD" else answer.body
     return httpx.Response(
         answer.status,
         headers=answer.headers,
-        stream=httpx.ByteStream(answer.body),
+        stream=httpx.ByteStream(body),
         request=request,
     )
 

@@ -115,6 +115,24 @@ def test_the_signature_covers_exactly_the_bytes_sent(mock: MockServer) -> None:
         assert created.status_code == 200, created.text
 
 
+def test_head_and_non_ascii_headers_as_the_wire_has_them(mock: MockServer) -> None:
+    """A HEAD answer has no body, and a header's bytes reach the app as sent
+    (a nonce of '1²' is the same text on both)."""
+    nonce = "1\u00b2".encode("latin-1")
+    headers = {**mock.sign("alice", "GET", "/api_keys/"), "X-Chutes-Nonce": nonce}
+    answers = []
+    for client in (
+        httpx.Client(base_url=mock.url),
+        httpx.Client(transport=mock.transport(), base_url=mock.url),
+    ):
+        with client:
+            head = client.head("/api_keys/")
+            odd = client.get("/api_keys/", headers=headers)
+            answers.append((head.status_code, head.content, odd.status_code, odd.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (405, b"")
+
+
 def test_transport_and_wire_share_one_state(mock: MockServer) -> None:
     auth_header = {"Authorization": f"Basic {mock.user('alice').api_key}"}
     with httpx.Client(transport=mock.transport(), base_url=mock.url) as client:
