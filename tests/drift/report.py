@@ -21,7 +21,7 @@ from tests.drift.sides import (
     UNPARSABLE_SIGNATURE,
     Made,
 )
-from tests.drift.steps import NAME_SLOT, UNKNOWN_KEY_ID, Auth, AuthKind, Step
+from tests.drift.steps import NAME_SLOT, OWNER, UNKNOWN_KEY_ID, Auth, AuthKind, Step
 from tests.support.exchange import Exchange
 from tests.support.repro import shell_bytes
 from tests.support.scrub import scrub
@@ -98,7 +98,14 @@ def script(seen: Seen, marker: str) -> str:
 def _owner(step: Step, made: list[Made]) -> str:
     if step.auth.kind is AuthKind.KEY and made:
         return made[step.auth.key % len(made)].owner
-    return step.auth.user
+    return _user(step, made)
+
+
+def _user(step: Step, made: list[Made]) -> str:
+    """The signer: A or B, or for OWNER the owner of the key the path names."""
+    if step.auth.user != OWNER:
+        return step.auth.user
+    return made[step.key % len(made)].owner if made and step.key is not None else "A"
 
 
 def _owner_auth(owner: str) -> Auth:
@@ -144,7 +151,7 @@ def _credentials(step: Step, made: list[Made], path: str, data: str, prelude: li
         return ["-H", shlex.quote(f"Authorization: {fixed[kind]}")]
     if kind is AuthKind.NONE:
         return []
-    who = _STRANGER if kind is AuthKind.UNKNOWN_HOTKEY else _USERS[auth.user]
+    who = _STRANGER if kind is AuthKind.UNKNOWN_HOTKEY else _USERS[_user(step, made)]
     signer = _STRANGER if kind is AuthKind.WRONG_SIGNATURE else who
     offset = {AuthKind.STALE_NONCE: -NONCE_SKEW, AuthKind.FUTURE_NONCE: NONCE_SKEW}.get(kind, 0)
     if kind is AuthKind.BAD_NONCE:

@@ -22,7 +22,7 @@ import httpx
 import yaml
 from substrateinterface import Keypair
 
-from tests.drift.steps import NAME_SLOT, UNKNOWN_KEY_ID, Auth, AuthKind, Step
+from tests.drift.steps import NAME_SLOT, OWNER, UNKNOWN_KEY_ID, Auth, AuthKind, Step
 from tests.support import exchange as exchanges
 from tests.support import secret
 from tests.support.deviations import Recorder
@@ -73,7 +73,7 @@ class Side:
         path = step.path.replace("{key}", self._key_id(step.key))
         url = path + (f"?{step.query}" if step.query else "")
         body = (step.body or b"").replace(NAME_SLOT.encode(), self.prefix.encode())
-        headers = self._credentials(step.auth, step.method, path, body)
+        headers = self._credentials(step, path, body)
         if step.body is not None:
             headers["Content-Type"] = step.content_type
         creates = step.method == "POST" and path == "/api_keys/"
@@ -97,8 +97,8 @@ class Side:
         made = self._key(ref) if ref is not None else None
         return made.api_key_id if made is not None else UNKNOWN_KEY_ID
 
-    def _credentials(self, auth: Auth, method: str, path: str, body: bytes) -> dict[str, str]:
-        kind = auth.kind
+    def _credentials(self, step: Step, path: str, body: bytes) -> dict[str, str]:
+        auth, method, kind = step.auth, step.method, step.auth.kind
         if kind is AuthKind.KEY:
             made = self._key(auth.key)
             token = made.secret if made is not None else UNKNOWN_KEY
@@ -111,7 +111,10 @@ class Side:
             return {"Authorization": f"Bearer {JWT}"}
         if kind is AuthKind.NONE:
             return {}
-        keypair = STRANGER if kind is AuthKind.UNKNOWN_HOTKEY else self._identity(auth).keypair
+        user = self._user(auth.user, step.key)
+        keypair = (
+            STRANGER if kind is AuthKind.UNKNOWN_HOTKEY else self.target.identity(user).keypair
+        )
         now = int(self.target.now())
         nonce: int | str = {
             AuthKind.STALE_NONCE: now - NONCE_SKEW,
@@ -128,8 +131,12 @@ class Side:
         self.sent[headers["X-Chutes-Signature"]] = "<signature>"
         return headers
 
-    def _identity(self, auth: Auth) -> Identity:
-        return self.target.identity(auth.user)
+    def _user(self, user: str, ref: int | None) -> str:
+        """A or B; OWNER is the owner of key `ref` (A when there is none)."""
+        if user != OWNER:
+            return user
+        made = self._key(ref) if ref is not None else None
+        return made.owner if made is not None else "A"
 
     # What the execution made -----------------------------------------------------
     def _created(self, auth: Auth, exchange: Exchange) -> None:
@@ -151,7 +158,7 @@ class Side:
         if auth.kind is AuthKind.KEY:
             made = self._key(auth.key)
             return made.owner if made is not None else "A"
-        return auth.user
+        return self._user(auth.user, None)
 
     def _deleted(self, ref: int) -> None:
         made = self._key(ref)

@@ -14,6 +14,7 @@ from enum import Enum
 
 from hypothesis import strategies as st
 
+OWNER = "owner"
 NAME_SLOT = "{m}"  # replaced by the marker and the execution's tag (12 characters)
 SLOT_WIDTH = 12
 FREE = 24 - SLOT_WIDTH  # characters a valid name has beside the slot
@@ -38,7 +39,7 @@ class AuthKind(Enum):
 @dataclass(frozen=True)
 class Auth:
     kind: AuthKind
-    user: str = "A"  # the signer (hotkey kinds)
+    user: str = "A"  # the signer (hotkey kinds): A, B, or OWNER (of the key the path names)
     key: int = 0  # KEY: which of the sequence's keys (modulo how many exist)
     scheme: str = "Basic"  # KEY: Basic, Bearer or '' (bare)
     nonce: str = ""  # BAD_NONCE: the value sent
@@ -157,7 +158,8 @@ _GOOD_SCOPES = st.sampled_from(
 @st.composite
 def good_bodies(draw: st.DrawFn) -> tuple[bytes, str]:
     """A create body the contract accepts, as the real client sends it."""
-    payload: dict = {"name": draw(st.sampled_from(_VALID_NAMES)), "admin": draw(st.booleans())}
+    admin = draw(st.sampled_from([True, True, True, False]))
+    payload: dict = {"name": draw(st.sampled_from(_VALID_NAMES)), "admin": admin}
     if not payload["admin"] or draw(st.booleans()):
         payload["scopes"] = draw(_GOOD_SCOPES)
     return json.dumps(payload, separators=(",", ":")).encode(), "application/json"
@@ -255,7 +257,9 @@ def steps(draw: st.DrawFn) -> Step:
         segment = draw(_KEY_PATHS)
         path = "/api_keys/" + segment
         ref = draw(key_refs) if segment == "{key}" else None
-        return Step("GET" if kind == "get" else "DELETE", path, draw(auths()), key=ref)
+        owner = ref is not None and draw(st.booleans())
+        auth = Auth(AuthKind.HOTKEY, OWNER) if owner else draw(auths())
+        return Step("GET" if kind == "get" else "DELETE", path, auth, key=ref)
     method, path = draw(st.sampled_from(_ODD_ROUTES))
     ref = draw(key_refs) if "{key}" in path else None
     return Step(method, path, draw(auths()), key=ref)
