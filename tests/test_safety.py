@@ -8,7 +8,8 @@ suites against it by URL, in subprocesses, with small example counts:
 - two runs at once (one of them under xdist, `-n 2`) both pass and leave the
   keys as they were;
 - reproductions, pasted into a shell with the run's variables, get the
-  status the report states.
+  status the report states;
+- drift: no secret in its report, and SIGTERM midway leaves the keys as they were.
 """
 
 from __future__ import annotations
@@ -278,3 +279,60 @@ def test_reproductions_get_the_status_the_report_states(tmp_path: Path) -> None:
                 ["bash", "-c", command], env=shell, capture_output=True, text=True, timeout=60
             )
             assert sent.stdout == str(failure["status"]), f"{failure['curl']}\n{sent.stderr}"
+
+
+ALL_BUT_D5 = ",".join(f"D{n}" for n in range(1, 15) if n != 5)
+
+
+# Drift --------------------------------------------------------------------------------------
+def test_drift_sigterm_cleans_up_and_its_report_shows_no_secret(tmp_path: Path) -> None:
+    """Drift against a production mock with D5 left off the list: classes, each
+    with both answers (create answers among them) and a replay script, and no
+    secret in the output; a SIGTERM midway leaves the keys as they were."""
+    seeds = [secrets.token_hex(32), secrets.token_hex(32)]
+    password = secrets.token_urlsafe(12)
+    key = f"cpk_{uuid.uuid4().hex}.{uuid.UUID(USER_A).hex}." + "".join(
+        secrets.choice(ALNUM) for _ in range(32)
+    )
+    fixtures = _fixtures(tmp_path, seeds[0], seeds[1], key)
+    forms = _forms(seeds, [password], key)
+    options = ("--quirks", "production", "--fixtures", str(fixtures))
+    env = S.suite_env(
+        {
+            "CHUTES_HOTKEY_SEED": seeds[0],
+            "CHUTES_HOTKEY2_SEED": seeds[1],
+            "CHUTES_API_KEY": key,
+            "CHUTES_REGISTRY_PASSWORD": password,
+        }
+    )
+    with S.served(tmp_path, *options, "--registry-password", password) as mock:
+        before = mock.key_ids()
+        report = tmp_path / "drift.json"
+        done = S.run(
+            ["tests/drift/test_drift.py", "--base-url", mock.url, "--known-deviations", ALL_BUT_D5],
+            {**env, "CONTRACT_REPORT": str(report)},
+        )
+        assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "[D5]" in done.stdout and "deployment: 200" in done.stdout, done.stdout[-3000:]
+        assert mock.key_ids() == before
+        for where, text in {
+            "stdout": done.stdout + done.stderr,
+            "json": report.read_text(),
+        }.items():
+            leaked = [name for name, value in forms.items() if value in text]
+            assert not leaked, f"{where} shows {leaked}"
+            for pattern in (_FULL_KEY, _SIGNATURE, _JWT):
+                assert not pattern.search(text), f"{where} shows {pattern.pattern}"
+
+        args = ["tests/drift/test_drift.py", "--base-url", mock.url, *ALL_LISTED]
+        run = S.start([*args, "--hypothesis-profile", "deep"], env, tmp_path / "term.out")
+        deadline = time.monotonic() + 120
+        while not mock.key_ids() - before:
+            assert run.poll() is None, (tmp_path / "term.out").read_text()
+            assert time.monotonic() < deadline, "the run made no keys"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=120) == 2
+        output = (tmp_path / "term.out").read_text()
+        assert mock.key_ids() == before, output
+        assert "run interrupted" in output and "Traceback" not in output, output
