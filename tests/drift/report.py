@@ -36,9 +36,9 @@ def tag_text(drift_class: DriftClass) -> str:
     return f"[{', '.join(tags)}]" if tags else "[unknown]"
 
 
-def answer(exchange: Exchange) -> str:
+def answer(exchange: Exchange, limit: int = 140) -> str:
     text = exchange.content.decode("utf-8", "replace").replace("\n", " ")
-    text = text if len(text) <= 140 else text[:137] + "..."
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
     return scrub(f"{exchange.status} {text}".strip())
 
 
@@ -56,7 +56,10 @@ def side_by_side(drift_class: DriftClass) -> list[str]:
     ):
         mark = "=>" if number - 1 == drift_class.index else "  "
         lines.append(f"{mark} {number}. {step}")
-        if number - 1 == drift_class.index or ours.status != theirs.status:
+        if number - 1 == drift_class.index:  # the difference: the whole answers
+            lines.append(f"      deployment: {answer(ours, 600)}")
+            lines.append(f"      mock:       {answer(theirs, 600)}")
+        elif ours.status != theirs.status:
             lines.append(f"      deployment: {answer(ours)}")
             lines.append(f"      mock:       {answer(theirs)}")
         else:
