@@ -60,6 +60,7 @@ from tests.support.target import (
 _TARGET_KEY = pytest.StashKey[Target]()
 _RUNNING_KEY = pytest.StashKey[str]()  # the test running now (dropped if interrupted)
 _LEFT_KEY = pytest.StashKey[list]()  # cleanup figures: (marker, created, failures)
+_SWEPT_KEY = pytest.StashKey[bool]()  # --sweep ran: collect nothing, exit 0
 _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
 
 # Registered on import: Hypothesis' own plugin may load --hypothesis-profile
@@ -423,6 +424,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     if config.getoption("sweep"):
         _sweep(config, base_url)
+        return
     _say(config, f"chutes: preflight passed for {base_url}; starting the run")
 
 
@@ -442,7 +444,13 @@ def _sweep(config: pytest.Config, base_url: str) -> None:
         deleted = sweep(target, age, lambda line: _say(config, f"chutes sweep: {line}"))
     finally:
         target.client.close()
-    pytest.exit(f"chutes sweep: {deleted} key(s) deleted (older than {age:g} min)", returncode=0)
+    _say(config, f"chutes sweep: {deleted} key(s) deleted (older than {age:g} min); no test runs")
+    config.stash[_SWEPT_KEY] = True
+
+
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """A sweep runs no test: nothing is collected."""
+    return True if config.stash.get(_SWEPT_KEY, False) else None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -487,7 +495,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if config.stash[_LEFT_KEY]:
             workeroutput["chutes_cleanup"] = config.stash[_LEFT_KEY][0]
         return
-    if recorder.stopped_by:  # no verdict: the API could not be reached
+    if config.stash.get(_SWEPT_KEY, False):
+        session.exitstatus = pytest.ExitCode.OK  # no test was meant to run
+    elif recorder.stopped_by:  # no verdict: the API could not be reached
         session.exitstatus = transport.TRANSPORT_PROBLEM_EXIT
     elif recorder.active and recorder.run_failed() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -223,6 +223,8 @@ def test_sigterm_cleans_up_and_sweep_clears_a_killed_run(tmp_path: Path) -> None
         )
         assert swept.returncode == 0, swept.stdout + swept.stderr
         assert "chutes sweep: deleted" in swept.stdout, swept.stdout
+        assert "no test runs" in swept.stdout, swept.stdout
+        assert "!!!" not in swept.stdout and "Exit" not in swept.stdout, swept.stdout
         assert mock.key_ids() == before
 
 
