@@ -23,7 +23,9 @@ interrupted test is not reported as a failure.
 
 The report (terminal section `chutes conformance report`, JSON at
 $CONTRACT_REPORT, JUnit suite properties) has three parts: new failures,
-known deviations observed, known deviations not observed. Under xdist
+known deviations observed, known deviations not observed. The JSON also
+names the target, the run's key markers, the tests' outcomes, the versions,
+and the start and end times. Under xdist
 (`-n N`) each worker has its own key marker and share of --max-keys, and
 the controller merges the workers' reports into one.
 
@@ -36,7 +38,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Generator
 from typing import Any
@@ -61,6 +65,7 @@ _TARGET_KEY = pytest.StashKey[Target]()
 _RUNNING_KEY = pytest.StashKey[str]()  # the test running now (dropped if interrupted)
 _LEFT_KEY = pytest.StashKey[list]()  # cleanup figures: (marker, created, failures)
 _SWEPT_KEY = pytest.StashKey[bool]()  # --sweep ran: collect nothing, exit 0
+_STARTED_KEY = pytest.StashKey[float]()  # when the run started (time.time())
 _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
 
 # Registered on import: Hypothesis' own plugin may load --hypothesis-profile
@@ -174,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
         known=known, strict=config.getoption("strict_known")
     )
     config.stash[_LEFT_KEY] = []
+    config.stash[_STARTED_KEY] = time.time()
     _stop_signals_interrupt(config)
     if _worker(config) is None and getattr(config.option, "numprocesses", None):
         # xdist: the run id its workers' markers derive from, known here too
@@ -552,5 +558,38 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
     path = os.environ.get("CONTRACT_REPORT")
     if path:
+        report = run_facts(terminalreporter) | recorder.as_json()
         with open(path, "w", encoding="utf-8") as handle:
-            json.dump(scrub_data(recorder.as_json()), handle, indent=2)
+            json.dump(scrub_data(report), handle, indent=2)
+
+
+_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+_PACKAGES = ("chutes-auth-kit", "pytest", "hypothesis", "schemathesis", "httpx")
+
+
+def run_facts(reporter: pytest.TerminalReporter) -> dict[str, Any]:
+    """What the JSON report says of the run itself: the target, the key
+    markers, the tests' outcomes, the versions, and when it ran (UTC)."""
+    from datetime import UTC, datetime
+    from importlib import metadata
+
+    config = reporter.config
+    quirks = config.getoption("mock_quirks") or "none"
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    started = config.stash.get(_STARTED_KEY, None)
+    return {
+        "target": config.getoption("base_url") or f"the mock in this process (quirks: {quirks})",
+        "markers": [
+            {"marker": marker, "created": created, "left": left}
+            for marker, created, left in config.stash.get(_LEFT_KEY, [])
+        ],
+        "counts": {outcome: len(reporter.stats.get(outcome, [])) for outcome in _OUTCOMES},
+        "versions": versions,
+        "started": None if started is None else datetime.fromtimestamp(started, UTC).isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
+    }

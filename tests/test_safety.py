@@ -317,6 +317,10 @@ def test_drift_sigterm_cleans_up_and_its_report_shows_no_secret(tmp_path: Path) 
         assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
         assert "[D5]" in done.stdout and "deployment: 200" in done.stdout, done.stdout[-3000:]
         assert mock.key_ids() == before
+        facts = json.loads(report.read_text())
+        assert facts["target"] == mock.url and facts["counts"]["failed"] == 1
+        assert [m["left"] for m in facts["markers"]] == [[]], facts["markers"]
+        assert facts["versions"]["schemathesis"] and facts["started"] < facts["finished"]
         for where, text in {
             "stdout": done.stdout + done.stderr,
             "json": report.read_text(),
