@@ -308,6 +308,7 @@ def target(request: pytest.FixtureRequest) -> Target:
         recorder = deviations.recorder(config)
         built.attach(recorder)
         recorder.reproducer = reproducer(config, built)
+        recorder.reproducer.describe_key = recorder.describe_key
         recorder.active = True
         config.stash[_TARGET_KEY] = built
     return config.stash[_TARGET_KEY]

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 
 import pytest
 
-from tests.support import secret
+from tests.support import key_journal, secret
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
 from tests.support.recognisers import Context, Recognition, recognise
@@ -153,6 +153,11 @@ class Recorder:
             payload = exchange.json()
             if isinstance(payload, dict) and isinstance(payload.get("secret_key"), str):
                 secret.api_key(payload["secret_key"])
+
+    def describe_key(self, token: str) -> str | None:
+        """What kind of key `token` is, when the run made it (for reproductions)."""
+        facts = self.journal.facts(token)
+        return key_journal.describe(facts) if facts is not None else None
 
     def context(self) -> Context:
         return Context(self.journal, self.users, self.registry_password)

@@ -44,6 +44,22 @@ class KeyFacts:
     deleted_at: float | None = None  # when the delete was answered
 
 
+def describe(facts: KeyFacts) -> str | None:
+    """The kind of key, for a person who must make one like it: `an admin
+    key`, or `a non-admin key scoped to chutes object_id null action null`."""
+    if facts.admin is None:
+        return None
+    if facts.admin:
+        return "an admin key"
+    if not facts.scopes:
+        return "a non-admin key with no scopes"
+    shown = [
+        f"{kind} object_id {object_id or 'null'} action {action or 'null'}"
+        for kind, object_id, action in facts.scopes
+    ]
+    return "a non-admin key scoped to " + " and ".join(shown)
+
+
 def _scopes(body: object) -> tuple[Scope, ...]:
     raw = body.get("scopes") if isinstance(body, dict) else None
     if not isinstance(raw, list):

@@ -8,7 +8,8 @@ CHUTES_API_KEY), the command sends the same request to the same target:
   with the user's variable, over the same purpose (or body hash), with a
   nonce as far from now as the original was from its sending time;
 - an API key is the variable that holds it (a key the run created is named
-  `$CHUTES_KEY_<id>`, which the shell refuses to expand until it is set);
+  `$CHUTES_KEY_<id>`, which the shell refuses to expand until it is set,
+  saying which key to create: admin, or non-admin with its scopes);
 - it contains no secret: a signature that was wrong on purpose, or a token
   with no variable, is `***` (the scrubber masks whatever else slips by).
 """
@@ -16,8 +17,10 @@ CHUTES_API_KEY), the command sends the same request to the same target:
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from substrateinterface import Keypair
@@ -35,6 +38,7 @@ _DROPPED = {
     "x-schemathesis-testcaseid",
 }
 _SIGNED = {"x-chutes-hotkey", "x-chutes-nonce", "x-chutes-signature"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_ .:-]")
 _MAX_OFFSET = 10**6  # a nonce further than this from its sending time stays literal
 
 
@@ -51,6 +55,8 @@ class Reproducer:
     signers: dict[str, Signer] = field(default_factory=dict)  # hotkey -> signer
     key_variables: dict[str, str] = field(default_factory=dict)  # key digest -> variable
     served_hint: str = ""  # how to stand up the same target (in-process runs)
+    # what a key the run made was (admin, scopes), to say which one to create
+    describe_key: Callable[[str], str | None] | None = None
 
     def add_key(self, token: str, variable: str) -> None:
         self.key_variables[_digest(token)] = variable
@@ -88,7 +94,9 @@ class Reproducer:
         variable = self.key_variables.get(_digest(token))
         if variable is None and token.startswith("cpk_") and token.count(".") == 2:
             key = token[4:].split(".")[0][:8]
-            variable = f"{{CHUTES_KEY_{key}:?a key the run created, then deleted: create one}}"
+            what = (self.describe_key(token) if self.describe_key else None) or "a key"
+            what = _UNSAFE.sub("?", what)  # inside "${...:?...}": no quote, brace or $
+            variable = f"{{CHUTES_KEY_{key}:?{what} the run created: create one and set this}}"
         if variable is None:
             return shlex.join(["-H", f"authorization: {value}"])
         prefix = f"{scheme} " if scheme else ""

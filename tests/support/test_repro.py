@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 
 from substrateinterface import Keypair
 
+from tests.support.deviations import Recorder
 from tests.support.exchange import Exchange
 from tests.support.repro import Reproducer, Signer
 from tests.support.signing import hotkey_headers
@@ -61,3 +64,30 @@ def test_a_wrong_signature_is_masked_and_keys_are_variables() -> None:
     other = KEY.replace("1", "3")
     command = reproducer().command(exchange({"Authorization": f"Bearer {other}"}))
     assert "${CHUTES_KEY_33333333:?" in command and other not in command
+
+
+def test_a_deleted_key_says_which_key_to_create() -> None:
+    """D8 needs a non-admin key scoped to the path's object: the line says so."""
+    recorder = Recorder()
+    other = "cpk_" + "4" * 32 + "." + "2" * 32 + "." + "b" * 32
+    body = json.dumps(
+        {"name": "n", "admin": False, "scopes": [{"object_type": "chutes", "action": "read"}]}
+    )
+    created = json.dumps(
+        {"api_key_id": str(uuid.UUID("4" * 32)), "secret_key": other, "admin": False}
+    )
+    recorder.saw(
+        Exchange("POST", "/api_keys/", (), {}, body.encode(), 200, {}, created.encode(), sent_at=0)
+    )
+    made = reproducer()
+    made.describe_key = recorder.describe_key
+    command = made.command(exchange({"Authorization": f"Basic {other}"}))
+    assert (
+        "${CHUTES_KEY_44444444:?a non-admin key scoped to chutes object_id null action read "
+        "the run created: create one and set this}"
+    ) in command
+    assert other not in command
+    unknown = KEY.replace("1", "5")
+    assert "${CHUTES_KEY_55555555:?a key the run created" in made.command(
+        exchange({"Authorization": f"Basic {unknown}"})
+    )
