@@ -460,6 +460,15 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
     return True if config.stash.get(_SWEPT_KEY, False) else None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Which tests probe which deviation: each is reported under its own."""
+    probes = deviations.recorder(config).probes
+    for item in items:
+        marker = item.get_closest_marker("deviation")
+        for name in marker.args if marker is not None else ():
+            probes.setdefault(name, set()).add(item.nodeid)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     base_url = item.config.getoption("base_url")
     if base_url and item.get_closest_marker("control"):

@@ -142,6 +142,7 @@ class Recorder:
     transport: TransportLog = field(default_factory=TransportLog)  # the network's doings
     by_url: bool = False  # the target is a deployment: report the transport lines
     notes: list[str] = field(default_factory=list)  # a suite's own figures (e.g. drift's)
+    probes: dict[str, set[str]] = field(default_factory=dict)  # Dn -> tests marked for it
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     # Learning and recognising --------------------------------------------------
@@ -186,8 +187,9 @@ class Recorder:
         return Verdict(frozenset(shown), tolerated, None)
 
     def observe(self, deviation: str, exchange: Exchange, *, test: str, what: str = "") -> None:
-        """Record a listed deviation as observed (the first call reproduces it)."""
-        if deviation not in self.observed:
+        """Record a listed deviation as observed: under its own probe (a test
+        marked for it) once that sees it, else the first test that did."""
+        if self._takes_over(deviation, test):
             self.observed[deviation] = Observation(
                 deviation,
                 test,
@@ -195,6 +197,12 @@ class Recorder:
                 self.reproduce(exchange),
                 exchange.status,
             )
+
+    def _takes_over(self, deviation: str, test: str) -> bool:
+        """`test`'s sighting of `deviation` replaces the one recorded (if any)."""
+        seen = self.observed.get(deviation)
+        own = self.probes.get(deviation, set())
+        return seen is None or (test in own and seen.test not in own)
 
     def reproduce(self, exchange: Exchange) -> str:
         """A command that re-sends `exchange`'s request (see `support.repro`)."""
@@ -344,7 +352,8 @@ class Recorder:
                 self._seen.add(key)
                 self.failures.append(Failure(**failure))
         for name, seen in state.get("observed", {}).items():
-            self.observed.setdefault(name, Observation(**seen))
+            if self._takes_over(name, seen["test"]):
+                self.observed[name] = Observation(**seen)
         self.probed.update(state.get("probed", []))
         self.unprobed.update(state.get("unprobed", []))
         self.transport.merge(state.get("transport", {}))

@@ -459,6 +459,22 @@ def test_the_report_has_three_parts_and_the_gate():
     assert recorder.run_failed() and recorder.as_json()["failures"][0]["check"] == "check"
 
 
+def test_a_deviation_is_reported_under_its_own_probe():
+    """D5 shows in every create answer: the first test to meet it may be D3's
+    probe; the report names D5's own probe (and its request) once it ran."""
+    naive = exchange(payload={"created_at": "2026-11-27T09:54:10.743580"})
+    recorder = Recorder(known=frozenset({"D5"}), probes={"D5": {"t::test_d5"}})
+    recorder.observe("D5", naive, test="t::test_d3")
+    assert recorder.observed["D5"].test == "t::test_d3"
+    recorder.observe("D5", naive, test="t::test_d5")
+    recorder.observe("D5", naive, test="t::test_d3")
+    assert recorder.observed["D5"].test == "t::test_d5"
+    merged = Recorder(known=frozenset({"D5"}), probes={"D5": {"t::test_d5"}})
+    merged.observe("D5", naive, test="t::test_d3")
+    merged.merge(recorder.state())
+    assert merged.observed["D5"].test == "t::test_d5"
+
+
 def test_a_deviation_whose_probes_were_all_skipped_is_not_examined():
     recorder = Recorder(known=frozenset({"D3", "D11"}), strict=True)
     recorder.probe_ran(["D11"], ran=False)
