@@ -461,7 +461,24 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Which tests probe which deviation: each is reported under its own."""
+    """By URL, the tests that need the mock in this process (the kit's tests
+    of itself, the control API's) are not collected: one line says so. Which
+    tests probe which deviation: each is reported under its own."""
+    if config.getoption("base_url"):
+        local = [
+            i
+            for i in items
+            if i.get_closest_marker("in_process") or i.get_closest_marker("control")
+        ]
+        if local:
+            config.hook.pytest_deselected(items=local)
+            items[:] = [i for i in items if i not in set(local)]
+            if _worker(config) is None:
+                _say(
+                    config,
+                    f"chutes: {len(local)} test(s) not collected by URL: the kit's tests of "
+                    "itself and of the mock's control API need the mock in this process",
+                )
     probes = deviations.recorder(config).probes
     for item in items:
         marker = item.get_closest_marker("deviation")
