@@ -16,10 +16,12 @@
     --sweep             run no test: delete the marked keys of users A and B
                         older than --sweep-age minutes (default 60; 0: all)
 
-A URL run starts with a preflight (`support.preflight`): each problem is one
-line, and the run stops with exit status 4 before any test. Ctrl-C, SIGTERM
-and SIGHUP end a run the same way: the keys it created are deleted, and the
-interrupted test is not reported as a failure.
+A URL run shows no traceback unless asked (`-v`, or `--tb=...`): the report
+says what failed, why, and how to reproduce it. It starts with a preflight
+(`support.preflight`): each problem is one line, and the run stops with
+exit status 4 before any test. Ctrl-C, SIGTERM and SIGHUP end a run the
+same way: the keys it created are deleted, and the interrupted test is not
+reported as a failure.
 
 The report (terminal section `chutes conformance report`, JSON at
 $CONTRACT_REPORT, JUnit suite properties) has three parts: new failures,
@@ -180,6 +182,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_LEFT_KEY] = []
     config.stash[_STARTED_KEY] = time.time()
+    if (
+        config.getoption("base_url")
+        and config.option.verbose <= 0
+        and config.option.tbstyle == "auto"
+    ):
+        # By URL the report says what failed, why, and how to reproduce it;
+        # the tracebacks of the kit's own code come back with -v or --tb.
+        config.option.tbstyle = "no"
     _stop_signals_interrupt(config)
     if _worker(config) is None and getattr(config.option, "numprocesses", None):
         # xdist: the run id its workers' markers derive from, known here too
