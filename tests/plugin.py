@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import sys
 import threading
@@ -46,6 +48,7 @@ import time
 import uuid
 from collections.abc import Generator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -385,9 +388,46 @@ def pytest_runtest_makereport(
             reason = next((ln[2:] for ln in text.splitlines() if ln.startswith("E ")), text[-300:])
             recorder.fail(report.nodeid, "-", f"test {report.when} failed", reason)
     if report.failed and report.longrepr is not None:
-        report.longrepr = scrub(str(report.longrepr))
+        commands = [f.curl for f in deviations.recorder(item.config).failures if f.curl]
+        report.longrepr = kit_reproductions(scrub(str(report.longrepr)), commands)
     report.sections = [(k, scrub(v)) for k, v in report.sections]
     return report
+
+
+# Schemathesis' "Reproduce with:" curl cannot run (a masked Authorization, an
+# empty X-Chutes-Hotkey, a stale signature): the kit's command replaces it.
+_ST_REPRODUCE = re.compile(
+    r"Reproduce with:[ \t]*\n(?P<blank>[ |\t]*)\n(?P<indent>[ |\t]*)(?P<curl>curl [^\n]*)"
+)
+
+
+def kit_reproductions(text: str, commands: list[str]) -> str:
+    """`text` with each Schemathesis reproduction replaced by the kit's command
+    for the same method and path (a recorded failure's), else a pointer to it."""
+
+    def replace(match: re.Match) -> str:
+        wanted = _method_and_path(match["curl"], from_url=True)
+        found = next((c for c in commands if _method_and_path(c) == wanted), None)
+        line = found or "the command in the chutes conformance report (signed afresh there)"
+        return f"Reproduce with (signed afresh):\n{match['blank']}\n{match['indent']}{line}"
+
+    return _ST_REPRODUCE.sub(replace, text)
+
+
+def _method_and_path(command: str, from_url: bool = False) -> tuple[str, str] | None:
+    """The method and path (no query) a curl command sends."""
+    method = re.search(r"-X (\w+)", command)
+    if from_url:
+        url = command.rsplit(" ", 1)[-1].strip("'\"")
+        path = urlsplit(url).path
+    else:
+        _, _, rest = command.partition('"$CHUTES_BASE_URL"')
+        try:
+            path = shlex.split(rest)[0] if rest.strip() else "/"
+        except (ValueError, IndexError):
+            return None
+        path = path.split("?", 1)[0]
+    return (method[1] if method else "GET", path) if path else None
 
 
 _BUDGET_SKIP = "the --max-keys budget ran out before this test could create its keys"

@@ -91,3 +91,20 @@ def test_a_deleted_key_says_which_key_to_create() -> None:
     assert "${CHUTES_KEY_55555555:?a key the run created" in made.command(
         exchange({"Authorization": f"Basic {unknown}"})
     )
+
+
+def test_schemathesis_reproductions_give_way_to_the_kits() -> None:
+    from tests.plugin import kit_reproductions
+
+    text = (
+        "  | [200] OK:\n  | \n  | Reproduce with:\n  | \n"
+        "  |     curl -X GET -H 'X-Chutes-Hotkey: 5Grw' -H 'Authorization: ***' "
+        "http://127.0.0.1:5/registry/auth\n  | \n"
+        "Reproduce with:\n\n    curl -X DELETE -H 'X-Chutes-Hotkey;' http://h/api_keys/x\n"
+    )
+    kit = 'N=$(( $(date +%s) + 0 )); curl -sS -X GET -H "x: $N" "$CHUTES_BASE_URL"/registry/auth'
+    other = "curl -sS -X GET \"$CHUTES_BASE_URL\"'/api_keys/?page=1'"
+    replaced = kit_reproductions(text, [other, kit])
+    assert "Authorization: ***" not in replaced and "X-Chutes-Hotkey;" not in replaced
+    assert f"Reproduce with (signed afresh):\n  | \n  |     {kit}\n" in replaced
+    assert "    the command in the chutes conformance report" in replaced
