@@ -521,6 +521,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if i.get_closest_marker("in_process") or i.get_closest_marker("control")
         ]
         if local:
+            for item in local:  # a deviation only these probe is "not examined"
+                marker = item.get_closest_marker("deviation")
+                if marker is not None:
+                    deviations.recorder(config).probe_ran(marker.args, ran=False)
             config.hook.pytest_deselected(items=local)
             items[:] = [i for i in items if i not in set(local)]
             if _worker(config) is None:

@@ -342,3 +342,16 @@ def test_drift_sigterm_cleans_up_and_its_report_shows_no_secret(tmp_path: Path) 
         output = (tmp_path / "term.out").read_text()
         assert mock.key_ids() == before, output
         assert "run interrupted" in output and "Traceback" not in output, output
+
+
+def test_by_url_a_deviation_only_local_tests_probe_is_not_examined(tmp_path: Path) -> None:
+    """D11's probe needs the control API, so by URL it is not collected: the
+    report says D11 could not be examined (not "fixed?"), and --strict-known
+    does not fail on it."""
+    with S.served(tmp_path, "--quirks", "production") as mock:
+        args = ["tests/contract/test_deviations.py", "-k", "d2 or d11", "--base-url", mock.url]
+        env = S.suite_env({**DEV_USERS, "CHUTES_REGISTRY_PASSWORD": "chutes-mock-registry"})
+        done = S.run([*args, "--known-deviations", "D2,D11", "--strict-known"], env)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "not examined (their probes were skipped): D11" in done.stdout, done.stdout[-3000:]
+    assert "known deviations not observed: none" in done.stdout, done.stdout[-3000:]
