@@ -18,11 +18,8 @@ answer (`status 400, expected 409`, `detail "...", expected '...'`).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -40,14 +37,13 @@ from tests.contract.rules import (
     RULES,
     _json_length,
 )
-from tests.support import deviations, secret
+from tests.support import broken_server, deviations, secret
 from tests.support.breakages import BREAKAGES
 from tests.support.deviations import Failure
 from tests.support.target import Target, in_process_target, url_target
 
 pytestmark = pytest.mark.in_process
 
-ROOT = Path(__file__).resolve().parents[2]
 URL_ENV = {
     "CHUTES_HOTKEY_URI": "//Alice",
     "CHUTES_HOTKEY2_URI": "//Bob",
@@ -494,28 +490,8 @@ def spec_of(caught: Caught) -> str:
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
     """Every breakage by URL: spec -> base URL, served by one launcher."""
-    specs = sorted({spec_of(c) for c in BY_URL})
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.broken_server", *specs],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        urls = {}
-        assert launcher.stdout is not None
-        for line in launcher.stdout:
-            if line.strip() == "ready":
-                break
-            spec, port = line.split()
-            urls[spec] = f"http://127.0.0.1:{port}"
-        assert set(urls) == set(specs), urls
+    with broken_server.launched(sorted({spec_of(c) for c in BY_URL})) as urls:
         yield urls
-    finally:
-        launcher.terminate()
-        launcher.wait(timeout=30)
 
 
 def url_target_for(url: str, caught: Caught) -> Target:

@@ -29,7 +29,6 @@ from tests.drift.compare import Difference, Normaliser, first_difference
 from tests.drift.sides import Side, TwinPlan, make_twin
 from tests.drift.steps import SLOT_WIDTH, Step
 from tests.support.exchange import Exchange
-from tests.support.recognisers import recognise
 from tests.support.target import Target
 
 _TAG_ALPHABET = string.digits + string.ascii_lowercase
@@ -60,7 +59,6 @@ class Seen:
     steps: list[Step]
     deployment: list[Exchange]
     mock: list[Exchange]
-    made_deployment: list  # the deployment side's keys (for the reproduce script)
     differences: dict[int, Difference] = field(default_factory=dict)  # primary, by step
     tags: dict[int, frozenset[str]] = field(default_factory=dict)
     consequences: dict[int, int] = field(default_factory=dict)  # by the step that diverged
@@ -69,13 +67,14 @@ class Seen:
         """Each primary difference's class, with the step it first shows at."""
         found: dict[ClassKey, int] = {}
         for index, difference in self.differences.items():
-            key = ClassKey(call_shape(self.steps[index]), *_fields(difference))
+            key = ClassKey(
+                call_shape(self.steps[index]),
+                difference.field,
+                difference.deployment,
+                difference.mock,
+            )
             found.setdefault(key, index)
         return found
-
-
-def _fields(difference: Difference) -> tuple[str, str, str]:
-    return difference.field, difference.deployment, difference.mock
 
 
 @dataclass
@@ -126,7 +125,7 @@ class Drift:
         prefix = self._prefix()
         deployment.begin(prefix)
         mock.begin(prefix)
-        seen = Seen(steps, deployment.exchanges, mock.exchanges, deployment.made)
+        seen = Seen(steps, deployment.exchanges, mock.exchanges)
         try:
             self._both(steps, deployment, mock, seen)
         finally:
@@ -170,7 +169,9 @@ class Drift:
         (the deployment's D14 beside the twin's catch-all is D12's doing)."""
         recorder = self.deployment.recorder
         shown = recorder.recognise(ours).deviations if recorder is not None else frozenset()
-        return (shown - self.plan.quirks) | (_recognised_on(mock, theirs) - shown)
+        twin = mock.target.recorder
+        theirs_shown = twin.recognise(theirs).deviations if twin is not None else frozenset()
+        return (shown - self.plan.quirks) | (theirs_shown - shown)
 
     def _drop_noise(self, seen: Seen, first: Side) -> None:
         """Send the sequence to the deployment alone again; drop what differs between runs."""
@@ -260,10 +261,3 @@ class Drift:
 
 def _held(side: Side) -> tuple[tuple[str, bool], ...]:
     return tuple((made.owner, made.deleted) for made in side.made)
-
-
-def _recognised_on(side: Side, exchange: Exchange) -> frozenset[str]:
-    recorder = side.target.recorder
-    if recorder is None:
-        return frozenset()
-    return recognise(exchange, recorder.context()).deviations

@@ -64,10 +64,6 @@ _SIGNED = {
 }
 
 
-def signed(auth: Auth) -> bool:
-    return auth.kind in _SIGNED
-
-
 @dataclass(frozen=True)
 class Step:
     """One call: `{key}` in the path is the id of key `key` of the sequence."""

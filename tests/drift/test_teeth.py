@@ -20,10 +20,10 @@ import pytest
 from tests.drift.report import script
 from tests.drift.steps import Auth, AuthKind, Step
 from tests.drift.test_drift import drift_for, explore
+from tests.support import broken_server
 from tests.support.deviations import Recorder
 from tests.support.target import url_target
 
-ROOT = Path(__file__).resolve().parents[2]
 URL_ENV = {
     "CHUTES_HOTKEY_URI": "//Alice",
     "CHUTES_HOTKEY2_URI": "//Bob",
@@ -44,26 +44,8 @@ pytestmark = pytest.mark.in_process
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
     """Each breakage, and the mock as it is ('none'), by URL."""
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.broken_server", "none", *BROKEN],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        urls = {}
-        assert launcher.stdout is not None
-        for line in launcher.stdout:
-            if line.strip() == "ready":
-                break
-            name, port = line.split()
-            urls[name] = f"http://127.0.0.1:{port}"
+    with broken_server.launched(["none", *BROKEN]) as urls:
         yield urls
-    finally:
-        launcher.terminate()
-        launcher.wait(timeout=30)
 
 
 def drift_on(url: str, sequences: int = SEQUENCES):

@@ -15,7 +15,12 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _serve(name: str, quirks: str, sock: socket.socket) -> None:
@@ -100,6 +105,33 @@ def main(specs: list[str]) -> None:
     print("ready", flush=True)
     sys.stdin.read()  # the parent closes it (or dies): stop
     stop()
+
+
+@contextlib.contextmanager
+def launched(specs: list[str]) -> Iterator[dict[str, str]]:
+    """Serve `specs` (NAME[@QUIRKS]) with one launcher: spec -> base URL,
+    until the block ends."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.broken_server", *specs],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        urls = {}
+        assert launcher.stdout is not None
+        for line in launcher.stdout:
+            if line.strip() == "ready":
+                break
+            spec, port = line.split()
+            urls[spec] = f"http://127.0.0.1:{port}"
+        assert set(urls) == set(specs), urls
+        yield urls
+    finally:
+        launcher.terminate()
+        launcher.wait(timeout=30)
 
 
 if __name__ == "__main__":
