@@ -345,10 +345,27 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Generator[None, Any, Any]:
-    item.config.stash[_RUNNING_KEY] = item.nodeid
+    coverage = deviations.recorder(item.config).coverage
+    item.config.stash[_RUNNING_KEY] = coverage.current = item.nodeid
     result = yield
-    item.config.stash[_RUNNING_KEY] = ""
+    item.config.stash[_RUNNING_KEY] = coverage.current = ""
     return result
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Each suite test's outcome, for the report's coverage part (on the xdist
+    controller too, which sees every worker's reports)."""
+    config = _CONFIG.get("config")
+    if config is None or not report.nodeid.startswith(_SUITES) or hasattr(report, "context"):
+        return  # not a suite's test, or a subtest (its test reports too)
+    outcomes = deviations.recorder(config).outcomes
+    if report.failed:
+        outcomes[report.nodeid] = ("failed", "")
+    elif report.skipped and outcomes.get(report.nodeid, ("",))[0] != "failed":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        outcomes[report.nodeid] = ("skipped", str(reason).removeprefix("Skipped: "))
+    elif report.when == "call" and report.nodeid not in outcomes:
+        outcomes[report.nodeid] = ("passed", "")
 
 
 _SUITES = ("tests/contract/", "tests/property/", "tests/drift/")

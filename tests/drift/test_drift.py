@@ -56,6 +56,7 @@ def report(drift: Drift, recorder: Recorder, test: str) -> None:
             script(drift_class.example, marker),
             drift_class.tags,
             shown_lines=40,
+            defect=f"drift class {key}",  # each class its own entry
         )
     dropped = ", ".join(f"{field} ×{n}" for field, n in sorted(drift.noise.items())) or "nothing"
     recorder.notes += [

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 import pytest
 
 from tests.support import key_journal, secret
+from tests.support.coverage import Coverage
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
 from tests.support.recognisers import Context, Recognition, recognise
@@ -120,6 +121,19 @@ class Failure:
     deviations: list[str] = field(default_factory=list)
     status: int | None = None  # the status the reproduction gets
     shown_lines: int = 6  # lines of `reason` the terminal report shows
+    defect: str = ""  # what it is a sighting of: failures that share it are one entry
+
+    def __post_init__(self) -> None:
+        if not self.defect:
+            self.defect = defect_of(self.operation, self.check, self.deviations)
+
+
+def defect_of(operation: str, check: str, deviations: list[str]) -> str:
+    """The defect a failure shows: the unlisted deviations it looks like (one
+    defect however many tests meet it), else its operation and check."""
+    if deviations:
+        return "looks like " + ", ".join(deviations) + " (not listed)"
+    return f"{operation} — {check}"
 
 
 @dataclass
@@ -143,6 +157,8 @@ class Recorder:
     by_url: bool = False  # the target is a deployment: report the transport lines
     notes: list[str] = field(default_factory=list)  # a suite's own figures (e.g. drift's)
     probes: dict[str, set[str]] = field(default_factory=dict)  # Dn -> tests marked for it
+    coverage: Coverage = field(default_factory=Coverage)  # requests sent (by URL)
+    outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # test -> outcome, why
     _seen: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     # Learning and recognising --------------------------------------------------
@@ -220,6 +236,7 @@ class Recorder:
         curl: str | Exchange = "",
         deviations=(),
         shown_lines: int = 6,
+        defect: str = "",
     ) -> None:
         """Record one failure (replays of the same one by Hypothesis are dropped);
         `curl` is the exchange that failed (or a command already made)."""
@@ -233,8 +250,15 @@ class Recorder:
             return
         self._seen.add(key)
         self.failures.append(
-            Failure(test, operation, check, reason, scrub(curl), tags, status, shown_lines)
+            Failure(test, operation, check, reason, scrub(curl), tags, status, shown_lines, defect)
         )
+
+    def defects(self) -> dict[str, list[Failure]]:
+        """The failures, one entry per defect (in the order first met)."""
+        entries: dict[str, list[Failure]] = {}
+        for failure in self.failures:
+            entries.setdefault(failure.defect, []).append(failure)
+        return entries
 
     def recorded_tests(self) -> set[str]:
         return {failure.test for failure in self.failures}
@@ -277,15 +301,7 @@ class Recorder:
             lines += self.transport.lines()
         lines += self.notes
         lines.append(f"known deviations listed: {listed}" + (" (strict)" if self.strict else ""))
-        lines.append(f"new failures: {len(self.failures)}")
-        for number, failure in enumerate(self.failures, 1):
-            tag = f" [{', '.join(failure.deviations)}]" if failure.deviations else ""
-            lines.append(f"{number}. {failure.operation} — {failure.check}{tag}")
-            lines.append(f"   test: {failure.test}")
-            lines += [f"   {line}" for line in failure.reason.splitlines()[: failure.shown_lines]]
-            if failure.curl:
-                got = f" (answered {failure.status})" if failure.status is not None else ""
-                lines.append(f"   reproduce{got}: {failure.curl}")
+        lines += self._failure_lines()
         names = ordered(self.observed)
         lines.append(f"known deviations observed: {', '.join(names) or 'none'}")
         for name in names:
@@ -298,6 +314,8 @@ class Recorder:
         if (self.interrupted or self.stopped_by) and missing:
             note = " (the run was stopped before it could tell)"
         lines.append(f"known deviations not observed: {', '.join(missing) or 'none'}{note}")
+        if self.by_url:
+            lines += self.coverage.lines(self.outcomes)
         if self.reproducer is not None and self.reproducer.served_hint and self.failures:
             lines.append(f"to reproduce: {self.reproducer.served_hint}")
         unexamined = self.not_examined()
@@ -308,11 +326,40 @@ class Recorder:
             )
         return lines
 
+    def _failure_lines(self) -> list[str]:
+        """`new failures: N`, then each defect: its first failure in full and
+        every test that met it."""
+        entries = self.defects()
+        tests = {failure.test for failure in self.failures}
+        counts = f" ({len(self.failures)} failure(s) in {len(tests)} test(s))" if entries else ""
+        lines = [f"new failures: {len(entries)}{counts}"]
+        for number, (defect, failures) in enumerate(entries.items(), 1):
+            first = failures[0]
+            title = f"{first.operation} — {first.check}"
+            if first.deviations:
+                title += f" [{', '.join(first.deviations)}]"
+            lines.append(f"{number}. {defect if first.deviations else title}")
+            if first.deviations:
+                lines.append(f"   first seen: {title}")
+            names = list(dict.fromkeys(failure.test for failure in failures))
+            label = "test" if len(names) == 1 else f"tests ({len(names)})"
+            lines.append(f"   {label}: {names[0]}")
+            lines += [f"      {name}" for name in names[1:]]
+            lines += [f"   {line}" for line in first.reason.splitlines()[: first.shown_lines]]
+            if first.curl:
+                got = f" (answered {first.status})" if first.status is not None else ""
+                lines.append(f"   reproduce{got}: {first.curl}")
+        return lines
+
     def as_json(self) -> dict:
         return {
             "known": ordered(self.known),
             "strict": self.strict,
             "failures": [asdict(f) for f in self.failures],
+            "defects": [
+                {"defect": defect, "tests": list(dict.fromkeys(f.test for f in failures))}
+                for defect, failures in self.defects().items()
+            ],
             "observed": {name: asdict(self.observed[name]) for name in ordered(self.observed)},
             "not_observed": self.not_observed(),
             "not_examined": self.not_examined(),
@@ -320,6 +367,7 @@ class Recorder:
             "interrupted": self.interrupted,
             "stopped_by": self.stopped_by,
             "transport": self.transport.state(),
+            "coverage": self.coverage.as_json(self.outcomes),
             "notes": self.notes,
             "reproduce_setup": self.reproducer.served_hint if self.reproducer else "",
         }
@@ -333,9 +381,11 @@ class Recorder:
             "stopped_by": self.stopped_by,
             "failures": [asdict(f) for f in self.failures],
             "observed": {name: asdict(o) for name, o in self.observed.items()},
+            "probes": {name: sorted(tests) for name, tests in self.probes.items()},
             "probed": sorted(self.probed),
             "unprobed": sorted(self.unprobed),
             "transport": self.transport.state(),
+            "coverage": self.coverage.state(),
             "by_url": self.by_url,
             "notes": self.notes,
         }
@@ -351,12 +401,15 @@ class Recorder:
             if key not in self._seen:
                 self._seen.add(key)
                 self.failures.append(Failure(**failure))
+        for name, tests in state.get("probes", {}).items():  # the controller collects none
+            self.probes.setdefault(name, set()).update(tests)
         for name, seen in state.get("observed", {}).items():
             if self._takes_over(name, seen["test"]):
                 self.observed[name] = Observation(**seen)
         self.probed.update(state.get("probed", []))
         self.unprobed.update(state.get("unprobed", []))
         self.transport.merge(state.get("transport", {}))
+        self.coverage.merge(state.get("coverage", []))
         self.by_url |= bool(state.get("by_url"))
         self.notes += [note for note in state.get("notes", []) if note not in self.notes]
 
@@ -368,7 +421,7 @@ class Recorder:
         """Suite-level JUnit properties: the three parts, names only."""
         return {
             "chutes.known_deviations": ",".join(ordered(self.known)) or "none",
-            "chutes.new_failures": str(len(self.failures)),
+            "chutes.new_failures": str(len(self.defects())),
             "chutes.known_observed": ",".join(ordered(self.observed)),
             "chutes.known_not_observed": ",".join(self.not_observed()),
             "chutes.known_not_examined": ",".join(self.not_examined()),

@@ -94,6 +94,7 @@ class Target:
         recorder.registry_password = self.registry_password
         if self.resilience is not None:
             self.resilience.log = recorder.transport
+            self.resilience.coverage = recorder.coverage
             recorder.by_url = True
 
         def sent(request: httpx.Request) -> None:

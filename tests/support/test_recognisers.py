@@ -473,6 +473,15 @@ def test_a_deviation_is_reported_under_its_own_probe():
     merged.observe("D5", naive, test="t::test_d3")
     merged.merge(recorder.state())
     assert merged.observed["D5"].test == "t::test_d5"
+    # An xdist controller collects no test: it learns the probes from the workers.
+    first, second = Recorder(known=frozenset({"D5"})), Recorder(known=frozenset({"D5"}))
+    first.observe("D5", naive, test="t::test_d3")
+    second.probes = {"D5": {"t::test_d5"}}
+    second.observe("D5", naive, test="t::test_d5")
+    controller = Recorder(known=frozenset({"D5"}))
+    controller.merge(first.state())
+    controller.merge(second.state())
+    assert controller.observed["D5"].test == "t::test_d5"
 
 
 def test_a_deviation_whose_probes_were_all_skipped_is_not_examined():
@@ -502,3 +511,38 @@ def test_d13_one_page_out_of_order():
     assert shown(_page([second, first, second])) == set()  # a key twice: not D13
     other = {**first, "user_id": "v"}
     assert shown(_page([second, other])) == set()  # two users' keys: not D13
+
+
+def test_one_defect_is_one_entry_with_its_tests_under_it():
+    """Three tests meeting one unlisted deviation are one defect; a check that
+    fails in two tests of its own is another; a drift class stays its own."""
+    recorder = Recorder(known=frozenset())
+    for test in ("t::a", "t::b", "t::b", "t::c"):
+        recorder.fail(test, "GET /registry/auth", f"header of {test}", "why", "", ["D2"])
+    recorder.fail("t::d", "POST /api_keys/", "name rule", "status 200, expected 400")
+    recorder.fail("t::e", "POST /api_keys/", "name rule", "status 200, expected 400")
+    recorder.fail("t::f", "GET /x", "field", "differs", defect="drift class 1")
+    recorder.fail("t::f", "GET /x", "field two", "differs", defect="drift class 2")
+    lines = recorder.summary()
+    text = "\n".join(lines)
+    assert "new failures: 4 (7 failure(s) in 6 test(s))" in text
+    first = lines.index("1. looks like D2 (not listed)")
+    assert lines[first + 1 : first + 5] == [
+        "   first seen: GET /registry/auth — header of t::a [D2]",
+        "   tests (3): t::a",
+        "      t::b",
+        "      t::c",
+    ]
+    assert "2. POST /api_keys/ — name rule" in lines
+    assert lines[lines.index("2. POST /api_keys/ — name rule") + 1] == "   tests (2): t::d"
+    assert "3. GET /x — field" in lines and "4. GET /x — field two" in lines
+    assert [d["tests"] for d in recorder.as_json()["defects"]] == [
+        ["t::a", "t::b", "t::c"],
+        ["t::d", "t::e"],
+        ["t::f"],
+        ["t::f"],
+    ]
+    assert recorder.junit_properties()["chutes.new_failures"] == "4"
+    merged = Recorder()
+    merged.merge(recorder.state())
+    assert list(merged.defects()) == list(recorder.defects())

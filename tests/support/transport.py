@@ -54,6 +54,7 @@ from _pytest.outcomes import Skipped
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
+from tests.support.coverage import Coverage
 from tests.support.routing import CREATE, DELETE_KEY, operation
 
 GATEWAY = frozenset({429, 502, 503, 504})  # answers of what stands in front of the API
@@ -186,9 +187,12 @@ class Resilience:
     alive: Callable[[str, Sent], bool] | None = None
     sleep: Callable[[float], None] = time.sleep
     attempts: int = ATTEMPTS
+    coverage: Coverage | None = None  # counts each request sent (the report's coverage)
 
     def send(self, sent: Sent, once: Callable[[], Any], status_of: Callable[[Any], int]) -> Any:
         """`once()` until it gives the API's answer; see the module docstring."""
+        if self.coverage is not None:
+            self.coverage.record(sent.method, sent.path, sent.headers)
         label = operation(sent.method, sent.path)
         maybe_applied = resent = False
         problem = ""
