@@ -580,9 +580,11 @@ def _limit_zero_page_one(target: Target) -> None:
 
 
 # Other clients of user A (another run, other xdist workers) may change the
-# list while it is walked page by page: a walk counts only when the whole list
-# is the same before and after it, and a mismatch only when it comes back.
-PAGE_WALKS = 6
+# list while it is walked: a walk counts only when the whole list is the same
+# before and after it, and a mismatch only when it comes back. By URL the
+# pages and the list after them are fetched at once (`Target.signed_all`), so
+# a walk takes a few round trips, and other clients have little time to move.
+PAGE_WALKS = 20
 PAGE_MISMATCHES = 3
 
 
@@ -590,13 +592,12 @@ def _walk(target: Target, what: str) -> tuple[list[dict], list[str], list[int], 
     """The whole list's items, its pages of 2 joined, their totals, and
     whether it held still."""
     items = _list(target, "?limit=10000", what)["items"]
-    paged: list[str] = []
-    totals: list[int] = []
-    for page in range(len(items) // 2 + 1):
-        body = _list(target, f"?page={page}&limit=2", what)
-        totals.append(body["total"])
-        paged += [item["api_key_id"] for item in body["items"]]
-    after = [item["api_key_id"] for item in _list(target, "?limit=10000", what)["items"]]
+    paths = [f"/api_keys/?page={page}&limit=2" for page in range(len(items) // 2 + 1)]
+    answers = target.signed_all(target.user_a, [*paths, "/api_keys/?limit=10000"])
+    bodies = [expect(answer, target, 200, what=what) for answer in answers]
+    paged = [item["api_key_id"] for body in bodies[:-1] for item in body["items"]]
+    totals = [body["total"] for body in bodies[:-1]]
+    after = [item["api_key_id"] for item in bodies[-1]["items"]]
     return items, paged, totals, after == [item["api_key_id"] for item in items]
 
 

@@ -105,6 +105,26 @@ def send(
     return answer
 
 
+def send_all(target: Target, calls: list[Call]) -> list[Answer]:
+    """`send` each hotkey-signed call, answers in order. They must not depend
+    on each other (pages of one list): by URL their round trips overlap
+    (`Target.overlapped`)."""
+
+    def one(call: Call) -> tuple[float, httpx.Response, float]:
+        sent_at = target.now()
+        identity = target.identity(call.who[0])
+        response = target.signed(identity, call.method, call.path, body=call.body)
+        return sent_at, response, target.now()
+
+    answers = []
+    for call, (sent_at, response, received_at) in zip(
+        calls, target.overlapped(one, calls), strict=True
+    ):
+        answers.append(Answer.of(response, sent_at, received_at, target.base_path))
+        note(f"{call} -> {answers[-1].status}")  # Hypothesis' notes belong to this thread
+    return answers
+
+
 def request(target: Target, call: Call, **kwargs: Any) -> Answer:
     """Make `call` with exactly the headers given (no signing added)."""
     sent_at = target.now()

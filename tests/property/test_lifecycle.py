@@ -25,7 +25,7 @@ import warnings
 from typing import Any
 
 import pytest
-from hypothesis import event, note, settings
+from hypothesis import event, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -41,7 +41,7 @@ from hypothesis.stateful import (
 from tests.property import shared as this_run
 from tests.property import strategies as S
 from tests.property import unordered
-from tests.property.calls import Answer, Call, assert_no_secret, send
+from tests.property.calls import Answer, Call, assert_no_secret, send, send_all
 from tests.property.judge import Deviates, Judge, current_test
 from tests.property.model import D3_WINDOW, INVALID_NONCE, Expected, Key, Model, error, token_parts
 from tests.support import profiles
@@ -50,6 +50,9 @@ from tests.support.transport import OutcomeUnknown
 
 STEPS = 20  # stateful_step_count: bounds one example
 CREATES_PER_EXAMPLE = 6  # keys one example may create (the rest of its creates are skipped)
+SHARDS = 5  # the test's examples in this many parts (each its own test)
+WALK_PAGES = 16  # by URL, a walk of a list has at most about this many pages
+SHARD_SEED = 20_241_207  # shard N draws from seed SHARD_SEED + N in the `ci` profile
 
 
 def query(page: int | None, limit: int | None) -> str:
@@ -137,17 +140,30 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             return items
 
         def walk_once(self, label: str, limit: int) -> tuple[list[dict[str, Any]], list[int]]:
+            """Page 0, then the pages its `total` says there are, all at once
+            (`send_all`), then page by page until an empty or the last page.
+            On a shared target the pages grow to keep a walk within
+            `WALK_PAGES` (other clients' keys are pages too)."""
+            first = send(target, Call(label, "GET", query(0, limit)))
+            if shared and first.status == 200 and first.body["total"] > WALK_PAGES * limit:
+                limit = math.ceil(first.body["total"] / WALK_PAGES)
+                first = send(target, Call(label, "GET", query(0, limit)))
             items: list[dict[str, Any]] = []
             totals: list[int] = []
-            for page in range(1000):
-                call = Call(label, "GET", query(page, limit))
-                answer = send(target, call)
-                self.last_page = (call, answer)
-                assert answer.status == 200, f"{call}\n  got {answer}"
-                items += answer.body["items"]
-                totals.append(answer.body["total"])
-                if not answer.body["items"] or len(items) >= answer.body["total"]:
-                    return items, totals
+            answers = [(Call(label, "GET", query(0, limit)), first)]
+            page = 1
+            while page <= 1000:
+                for call, answer in answers:
+                    self.last_page = (call, answer)
+                    assert answer.status == 200, f"{call}\n  got {answer}"
+                    items += answer.body["items"]
+                    totals.append(answer.body["total"])
+                    if not answer.body["items"] or len(items) >= answer.body["total"]:
+                        return items, totals
+                count = max(1, math.ceil(totals[-1] / limit) - page)
+                calls = [Call(label, "GET", query(p, limit)) for p in range(page, page + count)]
+                answers = list(zip(calls, send_all(target, calls), strict=True))
+                page += count
             raise AssertionError(f"{label}'s list does not end after 1000 pages")
 
         def unordered_walk(self, label: str, seen: list[str], wanted: list[str]) -> None:
@@ -540,10 +556,13 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
     return Lifecycle
 
 
-def run_lifecycle(target: Target, judge: Judge, **overrides: Any) -> None:
-    """Run the machine against `target` with the active profile's examples, as many
-    as --max-keys allows (half of what is left kept for shrinking a failure)."""
-    wanted = profiles.examples(ci=25, deep=250)
+def run_lifecycle(
+    target: Target, judge: Judge, shard: int = 0, shards: int = 1, **overrides: Any
+) -> None:
+    """Run the machine against `target` with the active profile's examples (this
+    shard's part of them), as many as --max-keys allows (half of what is left
+    kept for shrinking a failure)."""
+    wanted = math.ceil(profiles.examples(ci=25, deep=250) / shards)
     left = target.ledger.max_keys - target.ledger.count
     affordable = left // (2 * CREATES_PER_EXAMPLE)
     if affordable < wanted:
@@ -562,6 +581,10 @@ def run_lifecycle(target: Target, judge: Judge, **overrides: Any) -> None:
         **overrides,
     }
     machine = machine_for(target, judge)
+    if settings().derandomize and shards > 1:
+        # Each shard its own examples, the same on every run (the profile
+        # derandomizes; unseeded, every shard would draw the same ones).
+        machine = seed(SHARD_SEED + shard)(machine)
     run_state_machine_as_test(machine, settings=settings(**options))
     if machine.unsent:
         warnings.warn(
@@ -571,7 +594,9 @@ def run_lifecycle(target: Target, judge: Judge, **overrides: Any) -> None:
         )
 
 
-def test_lifecycle_matches_the_model(target: Target, judge: Judge) -> None:
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_lifecycle_matches_the_model(target: Target, judge: Judge, shard: int) -> None:
     """Two users, many calls: each answer is the model's (or a listed deviation's),
-    and the invariants hold."""
-    run_lifecycle(target, judge)
+    and the invariants hold. In `SHARDS` parts, which a parallel run (`-n`)
+    spreads over its workers."""
+    run_lifecycle(target, judge, shard, SHARDS)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from tests.support.ledger import KeyLedger, new_marker
 from tests.support.signing import hotkey_headers, purpose_for
 
 IN_PROCESS_URL = "http://testserver"
+IN_FLIGHT = 32  # independent requests a URL run has in flight at once (pages, cleanup)
 
 
 class MissingCredentials(Exception):
@@ -145,6 +147,20 @@ class Target:
             method, path, content=body, headers={**signed_headers, **(headers or {})}
         )
 
+    def overlapped(self, send: Callable[[Any], Any], items: list) -> list:
+        """`send(item)` for each item, results in order. By URL they overlap
+        (`IN_FLIGHT` at once), so many independent requests cost a few round
+        trips; in-process they go one by one (no round trip to save, and the
+        mock's state is not shared across threads)."""
+        if self.in_process or len(items) < 2:
+            return [send(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(len(items), IN_FLIGHT)) as pool:
+            return list(pool.map(send, items))
+
+    def signed_all(self, identity: Identity, paths: list[str]) -> list[httpx.Response]:
+        """Signed GETs of `paths` by `identity`, answers in order (`overlapped`)."""
+        return self.overlapped(lambda path: self.signed(identity, "GET", path), paths)
+
     def with_key(self, api_key: str, method: str, path: str, scheme: str = "Basic", **kw):
         """A request authenticated by an API key (`Basic`, `Bearer` or '' for bare)."""
         value = f"{scheme} {api_key}" if scheme else api_key
@@ -241,17 +257,24 @@ class Target:
         return response
 
     def cleanup(self) -> list[str]:
-        """Delete every key this run created and still holds; returns failures."""
-        failures = []
-        for api_key_id, owner in self.ledger.alive().items():
+        """Delete every key this run created and still holds; returns failures.
+        By URL the deletes overlap (`IN_FLIGHT` at once): each is one round
+        trip, and a run may hold hundreds of keys."""
+
+        def delete(api_key_id: str, owner: str) -> str | None:
             try:
                 response = self.delete_key(self.identity(owner), api_key_id)
-                if response.status_code not in (200, 404):
-                    failures.append(f"{api_key_id}: {response.status_code} {response.text[:200]}")
             except transport.OutcomeUnknown:
-                continue  # its answer was lost, and the key is gone
+                return None  # its answer was lost, and the key is gone
             except (Exception, transport.TransportProblem) as exc:
-                failures.append(f"{api_key_id}: {exc}")
+                return f"{api_key_id}: {exc}"
+            if response.status_code not in (200, 404):
+                return f"{api_key_id}: {response.status_code} {response.text[:200]}"
+            return None
+
+        alive = list(self.ledger.alive().items())
+        outcomes = self.overlapped(lambda item: delete(*item), alive)
+        failures = [failure for failure in outcomes if failure]
         failures += self._sweep()
         return failures
 
