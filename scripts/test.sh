@@ -2,13 +2,15 @@
 # The test command (`make test`, and CI through .ci/run). One section a step:
 #   1. lint: ruff check, ruff format --check;
 #   2. the wheel: built, installed into a fresh venv at the pinned versions,
-#      its packaged contract equal to openapi/, and `chutes-mock serve` from
-#      there answers;
+#      its packaged contract equal to openapi/, its packaged suites equal to
+#      tests/, and `chutes-mock serve` from there answers;
 #   3. every suite against the mock in this process;
 #   4. the conformance suites through the URL mode, against `chutes-mock serve`
-#      started on a free port, the way a staging run works; then README's gate
-#      command on `serve --quirks production` (green, no key-budget warning),
-#      and drift on that served mock against its in-process twin;
+#      started on a free port, the way a staging run works; then the gate as
+#      a pipeline runs it, the wheel's `chutes-conformance` from outside the
+#      clone, on `serve --quirks production` (green, no key-budget warning;
+#      red and naming D2 without D2 listed), and drift on that served mock
+#      against its in-process twin;
 #   5. examples/ and the chutes_mock fixture from the wheel (tests/packaging).
 # Reports (JUnit XML, server logs) go to reports/. To add a step, add a
 # section below; start servers with start_mock, which stops them on exit.
@@ -77,6 +79,14 @@ for name in auth control; do
   case $packaged in "$wheel_dir"/venv/*) ;; *) echo "the wheel reads $packaged"; exit 1 ;; esac
   cmp "$packaged" "openapi/$name.yaml"
 done
+# ... and its own copy of the suites, equal to the checkout's.
+suites=$(cd "$wheel_dir" && venv/bin/python -I -c 'import chutes_conformance.cli as c
+print(c.suites_root())')
+case $suites in "$wheel_dir"/venv/*) ;; *) echo "the wheel runs the suites in $suites"; exit 1 ;; esac
+for suite in tests/contract tests/property tests/support; do
+  diff -r -x __pycache__ -x '*.md' "$suite" "$suites/$suite" >/dev/null \
+    || { echo "the wheel's $suite differs from the checkout's"; exit 1; }
+done
 start_mock "$wheel_dir/venv/bin/chutes-mock" "$(free_port)" reports/wheel-serve.log \
   --no-control --log-level warning
 stop_mocks
@@ -95,18 +105,32 @@ CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chut
   --base-url "http://127.0.0.1:$port" --junitxml=reports/url-mode.xml
 stop_mocks
 
-# The README's gate command, as written, on production's known deviations:
-# green, and the default key budget covers the whole run (no warning).
-echo "== the gate as README.md writes it, against chutes-mock serve --quirks production"
+# The gate as a pipeline runs it: the wheel's chutes-conformance, from a
+# directory outside the clone, on production's known deviations: green, and
+# the default key budget covers the whole run (no warning). Without D2 on the
+# list the same command fails, naming D2.
+echo "== the gate from the wheel (chutes-conformance), against chutes-mock serve --quirks production"
 port=$(free_port)
 start_mock "$BIN/chutes-mock" "$port" reports/serve-production.log --no-control \
   --log-level warning --quirks production
-CHUTES_BASE_URL="http://127.0.0.1:$port" CHUTES_HOTKEY_URI=//Alice CHUTES_HOTKEY2_URI=//Bob \
-  CHUTES_REGISTRY_PASSWORD=chutes-mock-registry \
-  "$BIN/pytest" tests/contract tests/property --known-deviations production \
-  -p no:cacheprovider --junitxml=reports/gate-production.xml | tee reports/gate-production.log
+reports_dir=$(pwd)/reports
+gate_env=(CHUTES_BASE_URL="http://127.0.0.1:$port" CHUTES_HOTKEY_URI=//Alice
+  CHUTES_HOTKEY2_URI=//Bob CHUTES_REGISTRY_PASSWORD=chutes-mock-registry)
+(cd "$wheel_dir" && env "${gate_env[@]}" venv/bin/chutes-conformance \
+  --known-deviations production --junitxml="$reports_dir/gate-production.xml") \
+  | tee reports/gate-production.log
 if grep -E "leaves room|KeyBudgetWarning" reports/gate-production.log; then
   echo "the default key budget did not cover the gate's run"
+  exit 1
+fi
+echo "== the same gate without D2 listed: exit 1, D2 named"
+status=0
+(cd "$wheel_dir" && env "${gate_env[@]}" venv/bin/chutes-conformance -n 0 -k test_d2 \
+  --known-deviations D1,D3,D4,D5,D6,D7,D8,D9,D10,D11,D12,D13,D14) \
+  >reports/gate-without-d2.log || status=$?
+if [ "$status" -ne 1 ] || ! grep -q "looks like D2 (not listed)" reports/gate-without-d2.log; then
+  cat reports/gate-without-d2.log
+  echo "without D2 listed the gate exited $status and did not name D2"
   exit 1
 fi
 # Drift on the same served mock: its production mode by URL and the twin in

@@ -133,6 +133,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 # Configuration ------------------------------------------------------------------------
+_MARKERS = (
+    "deviation(*names): the test probes these deviations (behaviour §7)",
+    "control: needs the mock's /_mock/ control API (not collected by URL)",
+    "in_process: needs the in-process mock (not collected by URL)",
+    "slow: builds or installs packages; runs when CHUTES_SLOW_TESTS=1 (scripts/test.sh)",
+)
+
+
 def _worker(config: pytest.Config) -> tuple[int, int, str] | None:
     """(index, count, run id) on an xdist worker; None in a serial run or the controller."""
     info = getattr(config, "workerinput", None)
@@ -173,8 +181,11 @@ def pytest_configure(config: pytest.Config) -> None:
     eager_imports.import_all(eager_imports.marked_for_rewrite())
     if not config.getoption("hypothesis_profile", None):
         hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+    # Starlette's TestClient (the in-process target) on httpx: not the kit's to fix.
     config.addinivalue_line(
-        "markers", "deviation(*names): the test probes these deviations (behaviour §7)"
+        "filterwarnings", "ignore:Using `httpx` with `starlette.testclient` is deprecated"
     )
     try:
         known = deviations.parse_known(config.getoption("known_deviations"))
