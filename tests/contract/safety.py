@@ -101,9 +101,11 @@ class RunState:
         if not may_be_valid_name(name):
             return True  # refused by the name rule (400) everywhere
         self.counter += 1
-        # A serial first: generated names never collide by accident (a duplicate
-        # is the rules' business, tests/contract/rules.py), then what was drawn.
-        suffix = f"{self.counter:x}" + _SUFFIX_CHAR.sub("", name)
+        # A serial first, ended by '.' (which no hex digit and no kept drawn
+        # character is): generated names never collide by accident (a
+        # duplicate is the rules' business, tests/contract/rules.py). Without
+        # it, serial 1 and drawn 'abc' made the name of serial 0x1a and 'bc'.
+        suffix = f"{self.counter:x}." + _SUFFIX_CHAR.sub("", name)
         try:
             self.target.ledger.reserve()
         except BudgetExceeded:
