@@ -31,6 +31,7 @@ WORKERS = 8  # xdist processes of a far deployment's run, unless -n says otherwi
 FAR_SECONDS = 0.005
 SUITES = ("tests/contract", "tests/property")
 USAGE_ERROR = 4  # pytest's exit status for a usage error
+INI = Path(__file__).resolve().parent / "pytest.ini"
 
 
 def suites_root(package_dir: Path | None = None) -> Path:
@@ -88,7 +89,7 @@ def pytest_args(args: list[str], root: Path, round_trip: float | None = None) ->
     """The pytest command line for `chutes-conformance ARGS`."""
     return [
         "-c",
-        os.devnull,  # no ini file of the directory it is run from
+        str(INI),  # no ini file of the directory it is run from
         "--rootdir",
         str(root),
         "-p",
