@@ -103,11 +103,32 @@ class AnyToken(Matcher):
         return "<cpk_ token>"
 
 
+class InAnyOrder(list):
+    """A list the contract gives in no order: a key's `scopes` (production loads
+    them with no ORDER BY, so a list answer may give them otherwise than the
+    create answer did). Matched as a permutation."""
+
+
+def with_scopes_in_any_order(view: dict[str, Any]) -> dict[str, Any]:
+    scopes = view.get("scopes")
+    return {**view, "scopes": InAnyOrder(scopes)} if isinstance(scopes, list) else view
+
+
 def matches(expected: Any, actual: Any, naive: bool = False) -> bool:
     """Deep equality where `Matcher`s accept any value they describe; with
     `naive`, a server-made date-time may lack its offset (D5)."""
     if isinstance(expected, Matcher):
         return expected.matches(actual, naive)
+    if isinstance(expected, InAnyOrder):
+        if not isinstance(actual, list) or len(expected) != len(actual):
+            return False
+        left = list(actual)
+        for wanted in expected:
+            found = next((i for i, got in enumerate(left) if matches(wanted, got, naive)), None)
+            if found is None:
+                return False
+            left.pop(found)
+        return True
     if isinstance(expected, dict):
         return (
             isinstance(actual, dict)
@@ -310,6 +331,7 @@ class Key:
     alive: bool = True
     grants: tuple[Grant, ...] = ()  # the scopes asked for, with their actions (not shown)
     cached_at: float | None = None  # latest start of production's cache entry for it (D3)
+    cached_from: float | None = None  # ... and its earliest: the use was sent then
 
     @property
     def api_key_id(self) -> str:
@@ -327,6 +349,20 @@ class Key:
         """Production still accepts it at `now` (D3): deleted inside the window
         that a use, made while it was alive, opened."""
         return self.alive or (self.cached_at is not None and now < self.cached_at + D3_WINDOW)
+
+    def d3_edge_wait(self, now: float, margin: float) -> float:
+        """Seconds until `now` is `margin` clear of the end of D3's window (0:
+        clear already). The entry started between a use's send and its answer,
+        so its end is known only to that span; a request sent inside it (or
+        within `margin`, its own way to the server) could be honoured or not,
+        and a use there could open a new window or not."""
+        if self.cached_at is None:
+            return 0.0
+        end_lo = (self.cached_from or self.cached_at) + D3_WINDOW
+        end_hi = self.cached_at + D3_WINDOW
+        if end_lo - margin <= now <= end_hi + margin:
+            return end_hi + margin - now
+        return 0.0
 
     def scoped_for(self, method: str, path: str) -> bool:
         """A scope lets production pass it on `path`, read as object type and id
@@ -355,7 +391,7 @@ class Model:
 
     # Learning -------------------------------------------------------------
     def add_existing(self, owner: str, view: dict[str, Any]) -> None:
-        self.keys[view["api_key_id"]] = Key(dict(view), owner)
+        self.keys[view["api_key_id"]] = Key(with_scopes_in_any_order(view), owner)
         self.learn_user(owner, view["user_id"])
 
     def learn_user(self, owner: str, user_id: str) -> None:
@@ -422,7 +458,7 @@ class Model:
 
     def created(self, owner: str, body: dict[str, Any], payload: dict[str, Any]) -> Key:
         """Record a 200 create answer to `payload`; returns the new key."""
-        view = {k: v for k, v in body.items() if k != "secret_key"}
+        view = with_scopes_in_any_order({k: v for k, v in body.items() if k != "secret_key"})
         asked = payload.get("scopes") if not view["admin"] else None
         grants = tuple((s["object_type"], s.get("object_id"), s.get("action")) for s in asked or [])
         key = Key(view, owner, secret=body["secret_key"], grants=grants)
@@ -566,7 +602,7 @@ class Model:
         if not key.alive:
             return
         if key.cached_at is None or sent_at >= key.cached_at + D3_WINDOW:
-            key.cached_at = answered_at
+            key.cached_from, key.cached_at = sent_at, answered_at
 
 
 def nonce_refusal(nonce: str) -> Expected:

@@ -15,6 +15,8 @@ from tests.property.model import (
     Key,
     Model,
     error,
+    matches,
+    with_scopes_in_any_order,
 )
 
 USER = "a11ce000-0000-4000-8000-000000000001"
@@ -118,3 +120,27 @@ def test_a_deviation_is_found_behind_hypothesis_replay_error() -> None:
         assert deviates_in(replayed) is shown
     assert deviates_in(BaseExceptionGroup("two", [ValueError(), shown])) is shown
     assert deviates_in(ValueError("nothing")) is None
+
+
+def test_the_end_of_d3s_window_is_known_to_the_first_uses_span():
+    """The entry starts between the use's send (10) and its answer (10.5): its
+    end is somewhere in [70, 70.5], and a request near it could go either way."""
+    key = Key(view={"api_key_id": "k", "admin": True}, owner="A", secret="s")
+    assert key.d3_edge_wait(0.0, 2.0) == 0.0  # never used: no window
+    Model().used(key, 10.0, 10.5)
+    assert key.d3_edge_wait(60.0, 2.0) == 0.0  # surely inside
+    assert key.d3_edge_wait(67.9, 2.0) == 0.0
+    assert key.d3_edge_wait(68.0, 2.0) == pytest.approx(4.5)  # wait until 72.5
+    assert key.d3_edge_wait(70.2, 2.0) == pytest.approx(2.3)
+    assert key.d3_edge_wait(72.6, 2.0) == 0.0  # surely over
+
+
+def test_a_keys_scopes_match_in_any_order_but_each_once():
+    first = {"scope_id": "s1", "object_type": "chutes", "object_id": None, "method": None}
+    second = {"scope_id": "s2", "object_type": "images", "object_id": None, "method": "read"}
+    view = with_scopes_in_any_order({"api_key_id": "k", "scopes": [first, second]})
+    assert matches(view, {"api_key_id": "k", "scopes": [second, first]})
+    assert matches(view, {"api_key_id": "k", "scopes": [first, second]})
+    assert not matches(view, {"api_key_id": "k", "scopes": [first, first]})
+    assert not matches(view, {"api_key_id": "k", "scopes": [first]})
+    assert not matches(view, {"api_key_id": "k", "scopes": [first, second, second]})
