@@ -50,7 +50,7 @@ from tests.support.transport import OutcomeUnknown
 
 STEPS = 20  # stateful_step_count: bounds one example
 CREATES_PER_EXAMPLE = 6  # keys one example may create (the rest of its creates are skipped)
-SHARDS = 5  # the test's examples in this many parts (each its own test)
+SHARDS = 8  # the test's examples in this many parts (each its own test)
 WALK_PAGES = 16  # by URL, a walk of a list has at most about this many pages
 SHARED_WALKS = 20  # by URL, walks tried until one meets a list that holds still
 WALK_MISMATCHES = 3  # by URL, a wrong walk fails only when it comes back this often
@@ -103,6 +103,7 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             self.dirty = True  # the key sets changed since the pages were walked
             self.created: list[str] = []  # ids this example made, for teardown
             self.creates = 0  # creates this example expected to succeed
+            self.last_page: dict[str, tuple[Call, Answer]] = {}  # each user's, of the last walk
 
         # Setup and teardown -----------------------------------------------------
         @initialize()
@@ -115,16 +116,13 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
                 self.model.registered = {
                     label: target.identity(label).hotkey in on_graph for label in "AB"
                 }
+            walked = self.walk_pages("AB", limit=100)
             for label in "AB":
-                views = self.walk_pages(label, limit=100)
+                views = walked[label]
                 if views is None:  # the list never held still: its items once will do here
                     whole = send(target, Call(label, "GET", "/api_keys/?limit=10000"))
                     assert whole.status == 200, f"{label}'s list: {whole}"
-                    views = [
-                        i
-                        for i in whole.body["items"]
-                        if this_run.ours(i, self.model, ledger.marker)
-                    ]
+                    views = [i for i in whole.body["items"] if self.ours(i)]
                 for view in views:
                     self.model.add_existing(label, view)
             self.check_isolation()
@@ -138,19 +136,28 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
                         target.delete_key(target.identity(alive[api_key_id]), api_key_id)
 
         # Helpers --------------------------------------------------------------------
-        def walk_pages(self, label: str, limit: int) -> list[dict[str, Any]] | None:
-            """The items of every page of `label`'s list, until an empty or the
+        def walk_pages(self, labels: str, limit: int) -> dict[str, list[dict[str, Any]] | None]:
+            """The items of every page of each user's list, until an empty or the
             last page. On a shared target: this run's keys only, from a walk
-            during which the whole list held still; None when other clients
-            moved it under every walk (the walk cannot be judged)."""
+            during which the whole list held still (both users' walks at once);
+            None for a user whose list other clients moved under every walk (it
+            cannot be judged)."""
             if not shared:
-                return self.walk_alone(label, limit)
+                return {label: self.walk_alone(label, limit) for label in labels}
+            found: dict[str, list[dict[str, Any]] | None] = dict.fromkeys(labels)
+            pending = list(labels)
             for _ in range(SHARED_WALKS):
-                items = self.walk_shared(label, limit)
-                if items is not None:
-                    return [i for i in items if this_run.ours(i, self.model, ledger.marker)]
-                note(f"{label}'s list changed during the walk (other clients): walking again")
-            return None
+                for label, items in self.walk_shared(pending, limit).items():
+                    if items is not None:
+                        found[label] = [i for i in items if self.ours(i)]
+                pending = [label for label in pending if found[label] is None]
+                if not pending:
+                    break
+                note(f"{', '.join(pending)}'s list changed during the walk: walking again")
+            return found
+
+        def ours(self, item: Any) -> bool:
+            return this_run.ours(item, self.model, ledger.marker)
 
         def walk_alone(self, label: str, limit: int) -> list[dict[str, Any]]:
             """Page by page, until an empty or the last page (no other client)."""
@@ -158,42 +165,58 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             for page in range(1000):
                 call = Call(label, "GET", query(page, limit))
                 answer = send(target, call)
-                self.last_page = (call, answer)
+                self.last_page[label] = (call, answer)
                 assert answer.status == 200, f"{call}\n  got {answer}"
                 items += answer.body["items"]
                 if not answer.body["items"] or len(items) >= answer.body["total"]:
                     return items
             raise AssertionError(f"{label}'s list does not end after 1000 pages")
 
-        def walk_shared(self, label: str, limit: int) -> list[dict[str, Any]] | None:
-            """The whole list, then all its pages at once (`send_all`), then the
-            whole list again: the pages' items when the list held still (the
-            same ids in the same order before and after, every page's `total`
-            its length), else None. Other clients' keys are on the pages too,
-            so the pages grow to keep a walk within `WALK_PAGES`. Under D13 a
-            use of any key may move it in the list, so a walk must hold still
-            to be judged, not only keep its `total`."""
-            whole = Call(label, "GET", "/api_keys/?limit=10000")
-            before = send(target, whole)
-            assert before.status == 200, f"{whole}\n  got {before}"
-            ids = [item["api_key_id"] for item in before.body["items"]]
-            limit = max(limit, math.ceil(len(ids) / WALK_PAGES))
-            count = max(1, math.ceil(len(ids) / limit))
-            calls = [Call(label, "GET", query(page, limit)) for page in range(count)]
-            pages = send_all(target, calls)
-            after = send(target, whole)
-            for call, answer in [*zip(calls, pages, strict=True), (whole, after)]:
-                assert answer.status == 200, f"{call}\n  got {answer}"
-            self.last_page = (calls[-1], pages[-1])
-            still = [item["api_key_id"] for item in after.body["items"]] == ids
-            if not still or any(page.body["total"] != len(ids) for page in pages):
-                return None
-            return [item for page in pages for item in page.body["items"]]
+        def walk_shared(
+            self, labels: list[str], limit: int
+        ) -> dict[str, list[dict[str, Any]] | None]:
+            """Each user's whole list, then all its pages, then the whole list
+            again, every step for all `labels` at once (`send_all`): a user's
+            pages' items when the list held still (the same ids in the same
+            order before and after, every page's `total` its length), else
+            None. Other clients' keys are on the pages too, so the pages grow
+            to keep a walk within `WALK_PAGES`. Under D13 a use of any key may
+            move it in the list, so a walk must hold still to be judged, not
+            only keep its `total`."""
+            whole = [Call(label, "GET", "/api_keys/?limit=10000") for label in labels]
+            before = dict(zip(labels, send_all(target, whole), strict=True))
+            ids: dict[str, list[str]] = {}
+            calls: dict[str, list[Call]] = {}
+            for label, call in zip(labels, whole, strict=True):
+                assert before[label].status == 200, f"{call}\n  got {before[label]}"
+                ids[label] = [item["api_key_id"] for item in before[label].body["items"]]
+                size = max(limit, math.ceil(len(ids[label]) / WALK_PAGES))
+                count = max(1, math.ceil(len(ids[label]) / size))
+                calls[label] = [Call(label, "GET", query(page, size)) for page in range(count)]
+            answers = iter(send_all(target, [c for label in labels for c in calls[label]]))
+            pages = {label: [next(answers) for _ in calls[label]] for label in labels}
+            after = dict(zip(labels, send_all(target, whole), strict=True))
+            walked: dict[str, list[dict[str, Any]] | None] = {}
+            for label, call in zip(labels, whole, strict=True):
+                for sent, answer in [
+                    *zip(calls[label], pages[label], strict=True),
+                    (call, after[label]),
+                ]:
+                    assert answer.status == 200, f"{sent}\n  got {answer}"
+                self.last_page[label] = (calls[label][-1], pages[label][-1])
+                still = [item["api_key_id"] for item in after[label].body["items"]] == ids[label]
+                moved = any(page.body["total"] != len(ids[label]) for page in pages[label])
+                walked[label] = (
+                    None
+                    if not still or moved
+                    else [item for page in pages[label] for item in page.body["items"]]
+                )
+            return walked
 
         def unordered_walk(self, label: str, seen: list[str], wanted: list[str]) -> None:
             """`label`'s pages hold the model's keys in another order: production's
             D13, observed when listed, else a failure tagged with it."""
-            call, answer = self.last_page
+            call, answer = self.last_page[label]
             if "D13" in judge.listed and answer.exchange is not None:
                 what = f"{label}'s pages in another order than created_at, then id"
                 judge.recorder.observe("D13", answer.exchange, test=current_test(), what=what)
@@ -565,18 +588,19 @@ def machine_for(target: Target, judge: Judge) -> type[RuleBasedStateMachine]:
             of a key moves it in the list, between two pages fetched at once."""
             if not self.dirty:
                 return
-            for label in "AB":
-                for attempt in range(WALK_MISMATCHES if shared else 1):
-                    walked = self.walk_pages(label, limit=2)
-                    if walked is None:
-                        event("a list walk not judged: other clients moved the list every time")
-                        return  # still dirty: walked again after the next step
-                    problem = self.partition_problem(label, walked)
-                    if problem is None:
-                        break
-                    if attempt + 1 == (WALK_MISMATCHES if shared else 1):
-                        raise AssertionError(problem)
-                    note(f"{problem}: walking again (another client may have moved the list)")
+            labels, tries = "AB", WALK_MISMATCHES if shared else 1
+            for attempt in range(tries):
+                walked = self.walk_pages(labels, limit=2)
+                if any(items is None for items in walked.values()):
+                    event("a list walk not judged: other clients moved the list every time")
+                    return  # still dirty: walked again after the next step
+                problems = {label: self.partition_problem(label, walked[label]) for label in labels}
+                labels = "".join(label for label in labels if problems[label])
+                if not labels:
+                    break
+                if attempt + 1 == tries:
+                    raise AssertionError(problems[labels[0]])
+                note(f"{problems[labels[0]]}: walking again (another client may have moved it)")
             self.dirty = False
 
         def partition_problem(self, label: str, walked: list[dict[str, Any]]) -> str | None:
@@ -620,7 +644,8 @@ def run_lifecycle(
     """Run the machine against `target` with the active profile's examples (this
     shard's part of them), as many as --max-keys allows (half of what is left
     kept for shrinking a failure)."""
-    wanted = math.ceil(profiles.examples(ci=25, deep=250) / shards)
+    total = profiles.examples(ci=25, deep=250)
+    wanted = total // shards + (shard < total % shards)  # the shards' parts add up to it
     left = target.ledger.max_keys - target.ledger.count
     affordable = left // (2 * CREATES_PER_EXAMPLE)
     if affordable < wanted:
