@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "openapi")
+# What a build reads: the package, the contract, and the suites the wheel carries.
+SOURCE = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "openapi", "tests")
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,8 +47,11 @@ def test_the_fixture_from_a_wheel_in_a_throwaway_project(tmp_path: Path) -> None
     source = tmp_path / "source"  # a copy: the build leaves nothing in the checkout
     source.mkdir()
     for name in SOURCE:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, source / name)
+        if (ROOT / name).is_dir():
+            caches = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(ROOT / name, source / name, ignore=caches)
+        else:
+            shutil.copy2(ROOT / name, source / name)
     shutil.rmtree(source / "src" / "chutes_auth_kit.egg-info", ignore_errors=True)
     run(
         sys.executable,
