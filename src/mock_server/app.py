@@ -22,37 +22,51 @@ from mock_server.pipeline import Endpoint, Handler
 from mock_server.quirks import Quirk, catch_all, routing
 from mock_server.responses import error_response, json_response, production_500, render_json
 from mock_server.settings import Settings
+from mock_server.spec import Document
 from mock_server.state import MockState
 
 
 def spec_operations(settings: Settings) -> list[spec.Operation]:
     """The operations to serve: the contract's, and the control API's when on."""
-    ops = spec.operations(spec.load_document(settings.spec_path), "auth")
+    ops = spec.operations(spec.load_document(settings.spec_path), Document.AUTH)
     if settings.control:
-        ops += spec.operations(spec.load_document(settings.control_spec_path), "control")
+        ops += spec.operations(spec.load_document(settings.control_spec_path), Document.CONTROL)
     return ops
+
+
+def check_parity(
+    operations: list[spec.Operation], handlers: dict[Document, dict[str, Handler]]
+) -> None:
+    """Fail at start-up unless each served document's operationIds and its
+    handlers are the same set."""
+    for document in {op.document for op in operations}:
+        in_spec = {op.operation_id for op in operations if op.document is document}
+        handled = set(handlers[document])
+        if in_spec - handled:
+            raise RuntimeError(
+                f"{document}: operations without a handler: {sorted(in_spec - handled)}"
+            )
+        if handled - in_spec:
+            raise RuntimeError(
+                f"{document}: handlers without an operation: {sorted(handled - in_spec)}"
+            )
 
 
 def build_routes(
     operations: list[spec.Operation],
     state: MockState,
-    extra_handlers: dict[str, Handler] | None = None,
+    handlers: dict[Document, dict[str, Handler]],
 ) -> list[Route]:
     """One route per spec path, over `state`; fails at start-up if spec and
     handlers differ."""
-    handlers = {**routes.HANDLERS, **control.HANDLERS, **(extra_handlers or {})}
+    check_parity(operations, handlers)
+    by_handler = {name: h for per_document in handlers.values() for name, h in per_document.items()}
     by_path: dict[str, dict[str, spec.Operation]] = defaultdict(dict)
     for op in operations:
-        if op.operation_id not in handlers:
-            raise RuntimeError(f"the spec's operation {op.operation_id} has no handler")
         by_path[op.path][op.method] = op
-    served = {op.operation_id for op in operations}
-    missing = set(routes.HANDLERS) - served
-    if missing:
-        raise RuntimeError(f"handlers without a spec operation: {sorted(missing)}")
     result = []
     for path, ops in by_path.items():
-        route = Route(path, Endpoint(ops, handlers, state), methods=list(ops))
+        route = Route(path, Endpoint(ops, by_handler, state), methods=list(ops))
         # No implicit HEAD (the spec does not list it), and the spec's order,
         # so a 405's `Allow` reads the same in every process (a set's order
         # follows the hash seed).
@@ -96,13 +110,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         query_names={
             p.name
             for op in operations
-            if op.document == "auth"
+            if op.document is Document.AUTH
             for p in op.parameters
             if p.location == "query"
         },
     )
     app_routes = [
-        *build_routes(operations, state, control.journal_handlers(journal)),
+        *build_routes(
+            operations,
+            state,
+            {Document.AUTH: routes.HANDLERS, Document.CONTROL: control.handlers(journal)},
+        ),
         openapi_route(settings),
     ]
     if Quirk.D14 in settings.quirks:  # production's framework: one route per operation

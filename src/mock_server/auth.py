@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from mock_server import hotkeys, jwt_tokens, keys
 from mock_server.clock import Clock
@@ -38,9 +39,18 @@ from mock_server.store import ApiKey, Store, User
 MAX_NONCE_DIGITS = 20
 
 
+class AuthKind(StrEnum):
+    """How a caller authenticated (the journal's and the fault rules' `auth_kind`)."""
+
+    HOTKEY = "hotkey"
+    API_KEY = "api_key"
+    JWT = "jwt"
+    CONTROL = "control"  # the control API's token, not a contract way
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs 3x to build, per request
 class Caller:
-    kind: str  # "hotkey", "api_key" or "jwt"
+    kind: AuthKind
     user: User | None  # None: a registered hotkey without an account
     key: ApiKey | None = None
 
@@ -78,7 +88,7 @@ class Authenticator:
         if authorization:
             token = bearer_jwt(authorization)
             if token is not None:
-                return Caller("jwt", self.jwt_user(token))
+                return Caller(AuthKind.JWT, self.jwt_user(token))
             return self.api_key(
                 authorization.split(" ")[-1],
                 lambda key: self._contract_scope(key, operation, path_params),
@@ -96,10 +106,10 @@ class Authenticator:
         if operation.hotkey_requires == "metagraph":
             if not self.store.is_registered(self.settings.netuid, hotkey):
                 raise Unauthorized(NOT_REGISTERED.format(netuid=self.settings.netuid))
-            return Caller("hotkey", user)
+            return Caller(AuthKind.HOTKEY, user)
         if user is None:
             raise Unauthorized(UNKNOWN_HOTKEY.format(hotkey=hotkey))
-        return Caller("hotkey", user)
+        return Caller(AuthKind.HOTKEY, user)
 
     def check_nonce(self, nonce: str | None) -> None:
         """ASCII digits, inside the window; else 401 (or D6's 500)."""
@@ -141,7 +151,7 @@ class Authenticator:
             raise Unauthorized(API_KEY_REFUSED)
         if not key.admin and not allows(key):
             raise Unauthorized(API_KEY_REFUSED)
-        return Caller("api_key", user, key)
+        return Caller(AuthKind.API_KEY, user, key)
 
     def _lookup_key(self, api_key_id: str, token: str) -> ApiKey:
         cache = self.key_cache

@@ -548,7 +548,7 @@ def sign(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> 
     body = args.data.encode() if args.data is not None else b""
     purpose = args.purpose
     if purpose is None:
-        operations = spec.operations(spec.load_document(DEFAULT_SPEC), "auth")
+        operations = spec.operations(spec.load_document(DEFAULT_SPEC), spec.Document.AUTH)
         if args.data is not None and signing.operation_for(operations, method, args.path) is None:
             purpose = signing.body_purpose(body)  # a body outside the contract: sign its hash
         else:

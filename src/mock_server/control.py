@@ -154,7 +154,7 @@ def _faults(ctx: Context) -> FaultBook:
 
 
 def mock_add_fault(ctx: Context) -> Result:
-    contract = spec.operations_of(ctx.state.settings.spec_path, "auth")
+    contract = spec.operations_of(ctx.state.settings.spec_path, spec.Document.AUTH)
     problem = check_rule(ctx.body, {op.operation_id for op in contract})
     if problem:
         raise BadRequest(problem)
@@ -182,15 +182,9 @@ def mock_remove_fault(ctx: Context) -> Result:
     return {"removed": 1}, {}
 
 
-HANDLERS: dict[str, Callable[[Context], Result]] = {
-    name: handler
-    for name, handler in globals().items()
-    if name.startswith("mock_") and callable(handler)
-}
-
-
-def journal_handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]:
-    """`GET` and `DELETE /_mock/requests`, over one journal."""
+def handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]:
+    """One handler per operationId of `openapi/control.yaml`; the journal's
+    two read and clear `journal`."""
 
     def list_requests(ctx: Context) -> Result:
         limit = ctx.params.get("limit", DEFAULT_PAGE)
@@ -210,4 +204,21 @@ def journal_handlers(journal: Journal) -> dict[str, Callable[[Context], Result]]
         journal.clear()
         return {"cleared": cleared}, {}
 
-    return {"mock_list_requests": list_requests, "mock_clear_requests": clear_requests}
+    return {
+        "mock_reset": mock_reset,
+        "mock_state": mock_state,
+        "mock_add_user": mock_add_user,
+        "mock_register_hotkey": mock_register_hotkey,
+        "mock_unregister_hotkey": mock_unregister_hotkey,
+        "mock_get_clock": mock_get_clock,
+        "mock_set_clock": mock_set_clock,
+        "mock_advance_clock": mock_advance_clock,
+        "mock_mint_jwt": mock_mint_jwt,
+        "mock_add_key": mock_add_key,
+        "mock_add_fault": mock_add_fault,
+        "mock_list_faults": mock_list_faults,
+        "mock_clear_faults": mock_clear_faults,
+        "mock_remove_fault": mock_remove_fault,
+        "mock_list_requests": list_requests,
+        "mock_clear_requests": clear_requests,
+    }

@@ -432,9 +432,9 @@ def checked_rules(bodies: Any, where: str) -> list[dict[str, Any]]:
         raise FaultRuleError(f"{where}: expected a list of fault rules")
     if len(rules) > MAX_RULES:
         raise FaultRuleError(f"{where}: at most {MAX_RULES} fault rules, not {len(rules)}")
-    control = spec.operations_of(DEFAULT_CONTROL_SPEC, "control")
+    control = spec.operations_of(DEFAULT_CONTROL_SPEC, spec.Document.CONTROL)
     [add] = [op for op in control if op.operation_id == "mock_add_fault"]
-    known = {op.operation_id for op in spec.operations_of(DEFAULT_SPEC, "auth")}
+    known = {op.operation_id for op in spec.operations_of(DEFAULT_SPEC, spec.Document.AUTH)}
     checked = []
     for number, rule in enumerate(rules, 1):
         body, entries = validate_body(add, rule, lax=False)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
-from mock_server.auth import Caller
+from mock_server.auth import AuthKind, Caller
 from mock_server.errors import (
     BODY_NOT_UTF8,
     BODY_TOO_LARGE,
@@ -30,7 +30,7 @@ from mock_server.errors import (
 from mock_server.quirks import coercion
 from mock_server.responses import send_json
 from mock_server.routes import Context, Result
-from mock_server.spec import Operation
+from mock_server.spec import Document, Operation
 from mock_server.state import MockState
 from mock_server.validation import MISSING, raise_if_any, validate_body, validate_params
 
@@ -130,7 +130,7 @@ def check_control_token(state: MockState, headers: Mapping[str, str]) -> Caller:
     given = headers.get("x-mock-control-token", "")
     if expected and not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized(CONTROL_TOKEN_REQUIRED)
-    return Caller("control", None)
+    return Caller(AuthKind.CONTROL, None)
 
 
 class Endpoint:
@@ -149,7 +149,7 @@ class Endpoint:
         self.state = state
         quirks = state.settings.quirks
         self.body_limit = state.settings.max_body_bytes
-        if any(op.document == "control" for op in operations.values()):
+        if any(op.document is Document.CONTROL for op in operations.values()):
             self.body_limit = min(self.body_limit, CONTROL_MAX_BODY_BYTES)
         self.lax = coercion.lax_types(quirks)
         self.skip_minimum = coercion.no_lower_bounds(quirks)
@@ -174,10 +174,12 @@ class Endpoint:
             scope.setdefault("state", {})["disconnected"] = True
             return
         # The control API reads JSON whatever the content type (curl -d sends a form's).
-        content_type = None if operation.document == "control" else headers.get("content-type")
+        content_type = (
+            None if operation.document is Document.CONTROL else headers.get("content-type")
+        )
         body = decode_body(raw, content_type) if operation.has_body else None
         # 2. Authenticate (401): a spec operation's caller, or the control token.
-        if operation.document == "control":
+        if operation.document is Document.CONTROL:
             caller = check_control_token(state, headers)
         else:
             caller = state.authenticator.authenticate(operation, headers, raw, path_params)

@@ -261,7 +261,9 @@ class MockServer:
         if self._thread is not None:
             raise RuntimeError("this MockServer is already running")
         self._app = create_app(self.settings)
-        self._operations = spec.operations(spec.load_document(self.settings.spec_path), "auth")
+        self._operations = spec.operations(
+            spec.load_document(self.settings.spec_path), spec.Document.AUTH
+        )
         if self._serve:
             self._socket = bind_socket(self.settings.host, self.settings.port)
         self._loop = asyncio.new_event_loop()

@@ -7,6 +7,7 @@ so the mock cannot drift from `openapi/auth.yaml`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,19 @@ class Parameter:
         return _plain_integer_minimum(self.schema)
 
 
+class Document(StrEnum):
+    """Which OpenAPI document an operation comes from."""
+
+    AUTH = "auth"  # openapi/auth.yaml, the contract
+    CONTROL = "control"  # openapi/control.yaml, the mock's control API
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str  # upper case
     path: str
-    document: str  # "auth" or "control"
+    document: Document
     purpose: str | None
     hotkey_requires: str | None
     parameters: tuple[Parameter, ...]

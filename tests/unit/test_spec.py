@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 from typing import Any
@@ -131,3 +132,38 @@ def test_the_contract_has_the_five_operations_and_their_purposes() -> None:
         "get_key": ("GET", "/api_keys/{api_key_id}", "api_keys"),
         "delete_api_key": ("DELETE", "/api_keys/{api_key_id}", "api_keys"),
     }
+
+
+@pytest.mark.parametrize("document", ["auth", "control"])
+@pytest.mark.parametrize("side", ["operation", "handler"])
+def test_start_up_refuses_a_document_and_handlers_that_differ(
+    make_mock, monkeypatch: pytest.MonkeyPatch, document: str, side: str
+) -> None:
+    """Each document's operationIds and its handlers are checked both ways."""
+    from mock_server import app as app_module
+    from mock_server import control, routes, spec
+
+    real_operations = spec.operations
+
+    def with_extra_operation(doc: dict[str, Any], name: spec.Document) -> list[spec.Operation]:
+        ops = real_operations(doc, name)
+        if name == document:
+            ops.append(dataclasses.replace(ops[0], operation_id="unhandled"))
+        return ops
+
+    def with_extra_handler(journal):
+        return {**real_handlers(journal), "orphan": lambda ctx: ({}, {})}
+
+    real_handlers = control.handlers
+    if side == "operation":
+        monkeypatch.setattr(app_module.spec, "operations", with_extra_operation)
+        expected = f"{document}: operations without a handler: ['unhandled']"
+    elif document == "auth":
+        monkeypatch.setitem(routes.HANDLERS, "orphan", lambda ctx: ({}, {}))
+        expected = "auth: handlers without an operation: ['orphan']"
+    else:
+        monkeypatch.setattr(control, "handlers", with_extra_handler)
+        expected = "control: handlers without an operation: ['orphan']"
+    with pytest.raises(RuntimeError) as refused:
+        make_mock()
+    assert str(refused.value) == expected

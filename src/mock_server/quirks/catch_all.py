@@ -41,7 +41,7 @@ import hashlib
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from mock_server.auth import Caller, bearer_jwt
+from mock_server.auth import AuthKind, Caller, bearer_jwt
 from mock_server.errors import (
     AUTHENTICATION_REQUIRED,
     NO_MATCHING_CHUTE,
@@ -109,12 +109,14 @@ class CatchAll:
             raw = await read_body(scope, receive, headers, limit) if has_body(headers) else b""
             message = f"{hotkey}:{nonce}:{hashlib.sha256(raw).hexdigest()}"
             authenticator.check_signature(hotkey, signature, message)
-            return self._seen(scope, Caller("hotkey", self.state.store.user_by_hotkey(hotkey)))
+            return self._seen(
+                scope, Caller(AuthKind.HOTKEY, self.state.store.user_by_hotkey(hotkey))
+            )
         authorization = headers.get("authorization", "")
         if authorization:  # B
             token = bearer_jwt(authorization)
             if token is not None:
-                return self._seen(scope, Caller("jwt", authenticator.jwt_user(token)))
+                return self._seen(scope, Caller(AuthKind.JWT, authenticator.jwt_user(token)))
             path = scope["path"]
             caller = authenticator.api_key(
                 authorization.split(" ")[-1], lambda key: scopes.key_allows(key, method, path)
