@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mock_server.quirks import DEFECTS, PRODUCTION, Quirk, parse_quirks
+from mock_server.quirks import DESCRIPTIONS, PRODUCTION, Quirk, parse_quirks
 from mock_server.settings import Settings
 from tests.unit.harness import (
     ALICE,
@@ -35,7 +35,7 @@ def assert_500_text(response) -> None:
 
 def test_production_is_all_fourteen() -> None:
     assert parse_quirks("production") == PRODUCTION == frozenset(f"D{i}" for i in range(1, 15))
-    assert set(DEFECTS) == PRODUCTION
+    assert set(DESCRIPTIONS) == PRODUCTION
     assert parse_quirks("d3, D8") == {"D3", "D8"}
     assert parse_quirks("D12") == {Quirk.D12}
     assert parse_quirks(None) == parse_quirks("none") == parse_quirks("") == frozenset()
@@ -48,7 +48,7 @@ def test_unknown_quirk_is_refused_clearly() -> None:
 
 def test_quirks_are_named_constants() -> None:
     assert list(Quirk) == [Quirk.named(f"d{i}") for i in range(1, 15)]
-    assert all(quirk.description == DEFECTS[quirk] for quirk in Quirk)
+    assert all(quirk.description.strip() for quirk in Quirk)
     assert Quirk.D3 == "D3" and "D3" in frozenset({Quirk.D3})
 
 

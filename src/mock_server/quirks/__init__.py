@@ -76,7 +76,6 @@ DESCRIPTIONS: dict[Quirk, str] = {
     Quirk.D13: "the list has no order: the table's physical one (a new key takes a freed place)",
     Quirk.D14: "a 405 names the methods of the path's first route only: Allow: GET",
 }
-DEFECTS: dict[str, str] = {str(quirk): text for quirk, text in DESCRIPTIONS.items()}
 PRODUCTION: frozenset[Quirk] = frozenset(Quirk)
 
 
@@ -92,10 +91,10 @@ def parse_quirks(value: str | None) -> frozenset[Quirk]:
     if value.strip().lower() == "production":
         return PRODUCTION
     chosen = {part.strip().upper() for part in value.split(",") if part.strip()}
-    unknown = sorted(chosen - set(DEFECTS), key=str)
+    unknown = sorted(chosen - set(Quirk), key=str)
     if unknown:
         raise ValueError(
             f"unknown quirk(s) {', '.join(unknown)}: use 'production' or some of "
-            f"{', '.join(DEFECTS)}"
+            f"{', '.join(Quirk)}"
         )
     return quirk_set(chosen)
