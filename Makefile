@@ -1,4 +1,5 @@
-# The two set-up commands of README.md: `make serve` and `make test`.
+# The two set-up commands of README.md: `make serve` and `make test`
+# (`make check` is its quicker first half: lint and the conformance checks).
 # Each creates .venv and installs the kit on first use, at the versions
 # pinned in constraints.txt (the ones the suite was last tested with).
 # `make constraints` refreshes the pins: the newest releases that
@@ -10,7 +11,7 @@ ARGS ?=
 PINS := constraints.txt
 FRESH := build/constraints-venv
 
-.PHONY: serve test bench lint constraints
+.PHONY: serve check test bench lint constraints
 
 $(BIN)/chutes-mock: pyproject.toml setup.py $(PINS)
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +22,11 @@ $(BIN)/chutes-mock: pyproject.toml setup.py $(PINS)
 serve: $(BIN)/chutes-mock
 	$(BIN)/chutes-mock serve $(ARGS)
 
+check: $(BIN)/chutes-mock
+	bash scripts/test.sh check
+
 test: $(BIN)/chutes-mock
-	bash scripts/test.sh
+	bash scripts/test.sh test
 
 lint: $(BIN)/chutes-mock
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

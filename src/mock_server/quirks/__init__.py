@@ -94,7 +94,6 @@ def parse_quirks(value: str | None) -> frozenset[Quirk]:
     unknown = sorted(chosen - set(Quirk), key=str)
     if unknown:
         raise ValueError(
-            f"unknown quirk(s) {', '.join(unknown)}: use 'production' or some of "
-            f"{', '.join(Quirk)}"
+            f"unknown quirk(s) {', '.join(unknown)}: use 'production' or some of {', '.join(Quirk)}"
         )
     return quirk_set(chosen)
