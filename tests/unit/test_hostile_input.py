@@ -34,11 +34,17 @@ def address(mock: MockServer) -> tuple[str, int]:
     return host, int(port)
 
 
-def server_log(caplog: pytest.LogCaptureFixture) -> str:
-    """What the mock and uvicorn logged (not the test's own httpx client)."""
-    return "\n".join(
-        r.getMessage() for r in caplog.records if r.name.startswith(("mock_server", "uvicorn"))
-    )
+def server_log(caplog: pytest.LogCaptureFixture, line: str) -> str:
+    """What the mock and uvicorn logged (not the test's own httpx client),
+    once `line` is in it: the server's thread writes its access line after
+    the answer has left, so the client may read the answer first."""
+    deadline = time.monotonic() + 10
+    while True:
+        records = [r for r in caplog.records if r.name.startswith(("mock_server", "uvicorn"))]
+        logged = "\n".join(r.getMessage() for r in records)
+        if line in logged or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.02)
 
 
 def closed_within(sock: socket.socket, seconds: float) -> float | None:
@@ -137,7 +143,7 @@ def test_a_secret_in_the_path_is_masked_in_log_and_journal(
     [entry] = served.requests()
     assert secret not in entry.path and "***" in entry.path
     assert entry.path_length == len(f"/api_keys/{secret}")
-    logged = server_log(caplog)
+    logged = server_log(caplog, "/api_keys/*** 401")
     assert "/api_keys/*** 401" in logged
     assert secret not in logged and secret[:24] not in logged
 
@@ -162,7 +168,7 @@ def test_a_websocket_upgrade_does_not_log_its_query(served: MockServer, caplog) 
         "Sec-WebSocket-Version": "13",
     }
     httpx.get(f"{served.url}/api_keys/?token={JWT}", headers=headers, timeout=30)
-    logged = server_log(caplog)
+    logged = server_log(caplog, "/api_keys/ 401")
     assert "/api_keys/ 401" in logged  # answered as plain HTTP
     assert JWT not in logged and "token=" not in logged
 
