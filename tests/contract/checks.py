@@ -16,43 +16,37 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.contract.safety import CREATE, DELETE_KEY, GET_KEY, LIST, REGISTRY, RunState
-from tests.support.recognisers import (
-    BAD_NAME,
-    BAD_OBJECT_TYPE,
-    DUPLICATE,
-    contract_order,
-    key_objects,
-)
+from tests.support import details as D
+from tests.support.recognisers import contract_order, key_objects
 
 Check = Callable[[Any, Any, Any], None]
-REFUSED = "Invalid token or user not found"
 _NAME = re.compile(r"[\w$.\-\s\u0080-\uffff]{1,24}")
 OBJECT_TYPES = ("images", "chutes", "invocations")
 # The details an error status may carry, per operation (behaviour §1–§5).
 _ANY_401 = [
-    re.escape("Can't find a user with that api key in our db :("),
-    re.escape("Invalid nonce!"),
-    r"Invalid signature: .*, with error: .+",
-    r"Invalid request signature for hotkey \S*\. Message: .*",
-    re.escape("Missing or invalid authorization header(s)"),
-    re.escape(REFUSED),
-    re.escape("Invalid token."),
-    re.escape("Token expired."),
+    D.pattern(D.NO_CREDENTIALS),
+    D.pattern(D.INVALID_NONCE),
+    D.pattern(D.UNPARSEABLE_SIGNATURE, error=".+"),
+    D.pattern(D.BAD_SIGNATURE, hotkey=r"\S*"),
+    D.pattern(D.MALFORMED_API_KEY),
+    D.pattern(D.API_KEY_REFUSED),
+    D.pattern(D.JWT_INVALID),
+    D.pattern(D.JWT_EXPIRED),
 ]
 _DETAILS: dict[tuple[str, int], list[str]] = {
-    (REGISTRY, 401): [*_ANY_401, r"Hotkey is not registered on netuid \d+"],
+    (REGISTRY, 401): [*_ANY_401, D.pattern(D.NOT_REGISTERED, netuid=r"\d+")],
     **{
-        (label, 401): [*_ANY_401, r"Could not find user with hotkey: \S*"]
+        (label, 401): [*_ANY_401, D.pattern(D.UNKNOWN_HOTKEY, hotkey=r"\S*")]
         for label in (LIST, CREATE, GET_KEY, DELETE_KEY)
     },
     (CREATE, 400): [
-        re.escape(BAD_NAME),
-        re.escape(BAD_OBJECT_TYPE),
-        re.escape("There was an error parsing the body"),
+        D.pattern(D.BAD_KEY_NAME),
+        D.pattern(D.BAD_OBJECT_TYPE),
+        D.pattern(D.BODY_NOT_UTF8),
     ],
-    (CREATE, 409): [re.escape(DUPLICATE)],
-    (GET_KEY, 404): [r"API key with id (?P<id>.*) not found or doesn't belong to you"],
-    (DELETE_KEY, 404): [re.escape("API key not found, or does not belong to you")],
+    (CREATE, 409): [D.pattern(D.DUPLICATE_KEY_NAME)],
+    (GET_KEY, 404): [D.pattern(D.GET_KEY_NOT_FOUND)],
+    (DELETE_KEY, 404): [D.pattern(D.DELETE_KEY_NOT_FOUND)],
 }
 _TOKEN = re.compile(r"cpk_[a-f0-9]{32}\.[a-f0-9]{32}\.[a-zA-Z0-9]{32}")
 DEFAULT_LIMIT = 25
@@ -194,7 +188,7 @@ def contract_checks(state: RunState) -> list[Check]:
             )
 
     def deleted_key_refused(ctx: Any, response: Any, case: Any) -> None:
-        """After a 200 delete, the key answers 401 "Invalid token or user not found"."""
+        """After a 200 delete, the key is refused: 401, as an unknown key (§4)."""
         if case.operation.label != DELETE_KEY or response.status_code != 200:
             return
         secret = state.secrets.get((case.path_parameters or {}).get("api_key_id", ""))
@@ -202,7 +196,7 @@ def contract_checks(state: RunState) -> list[Check]:
             return
         answer = client.get("/api_keys/", headers={"Authorization": f"Basic {secret}"})
         detail = (_json(answer) or {}).get("detail") if answer.status_code == 401 else None
-        refused = answer.status_code == 401 and detail == REFUSED
+        refused = answer.status_code == 401 and detail == D.API_KEY_REFUSED
         if not refused and tolerated(answer, "a deleted key used again"):
             return
         assert refused, (
@@ -224,9 +218,9 @@ def contract_checks(state: RunState) -> list[Check]:
             if match is None:
                 continue
             asked = (case.path_parameters or {}).get("api_key_id")
-            if "id" in match.groupdict() and asked is not None:
+            if "api_key_id" in match.groupdict() and asked is not None:
                 # The server names the id it routed: percent-decoded, or as sent.
-                assert match["id"] in (str(asked), unquote(str(asked))), (
+                assert match["api_key_id"] in (str(asked), unquote(str(asked))), (
                     f"{label} answered {status} naming id {match['id']!r}, asked for {asked!r}"
                 )
             return
@@ -252,9 +246,9 @@ def contract_checks(state: RunState) -> list[Check]:
         ):
             return
         if not _NAME.fullmatch(name):
-            wanted, detail = 400, BAD_NAME
+            wanted, detail = 400, D.BAD_KEY_NAME
         elif not body["admin"] and any(s["object_type"] not in OBJECT_TYPES for s in scopes or []):
-            wanted, detail = 400, BAD_OBJECT_TYPE
+            wanted, detail = 400, D.BAD_OBJECT_TYPE
         else:
             wanted, detail = 200, None
         got = (_json(response) or {}).get("detail") if response.status_code != 200 else None

@@ -26,18 +26,31 @@ from substrateinterface import Keypair
 from tests.contract.probes import create, current_test, expect, fail, own_key
 from tests.support import recognisers, server_clock
 from tests.support.catch_all import NO_USER_HOTKEYS
-from tests.support.recognisers import BAD_NAME, BAD_OBJECT_TYPE, DUPLICATE
+from tests.support.details import (
+    API_KEY_REFUSED,
+    AUTHENTICATION_REQUIRED,
+    BAD_KEY_NAME,
+    BAD_OBJECT_TYPE,
+    BAD_SIGNATURE,
+    DELETE_KEY_NOT_FOUND,
+    DUPLICATE_KEY_NAME,
+    GET_KEY_NOT_FOUND,
+    INVALID_NONCE,
+    JWT_EXPIRED,
+    JWT_INVALID,
+    MALFORMED_API_KEY,
+    NO_CREDENTIALS,
+    NO_MATCHING_CHUTE,
+    NOT_HEX_AT_0,
+    NOT_REGISTERED,
+    SIGNED_WITHOUT_BODY,
+    UNKNOWN_HOTKEY,
+    UNPARSEABLE_SIGNATURE,
+)
 from tests.support.routing import allow_of
 from tests.support.signing import hotkey_headers, signing_message
 from tests.support.target import Target
 
-NO_CREDENTIALS = "Can't find a user with that api key in our db :("
-INVALID_NONCE = "Invalid nonce!"
-MALFORMED_KEY = "Missing or invalid authorization header(s)"
-KEY_REFUSED = "Invalid token or user not found"
-JWT_INVALID = "Invalid token."
-GET_NOT_FOUND = "API key with id {id} not found or doesn't belong to you"
-DELETE_NOT_FOUND = "API key not found, or does not belong to you"
 UNKNOWN_ID = "3f0c7a52-7d4e-4b8e-9a35-0d6c8c1f2a10"
 # A hotkey no deployment has: not on any metagraph, no user account.
 STRANGER = Keypair.create_from_uri("//chutes-conformance-stranger")
@@ -214,7 +227,7 @@ def _hotkey_first(target: Target) -> None:
     expect(answer, target, 200, what="rule auth-hotkey-first")
 
 
-@rule("auth-bearer-is-jwt", "§2", "Bearer with a token not cpk_: a JWT, 'Invalid token.'")
+@rule("auth-bearer-is-jwt", "§2", f"Bearer with a token not cpk_: a JWT, '{JWT_INVALID}'")
 def _bearer_jwt(target: Target) -> None:
     answer = target.client.get("/api_keys/", headers={"Authorization": "Bearer not.a.jwt"})
     expect(answer, target, 401, JWT_INVALID, what="rule auth-bearer-is-jwt")
@@ -223,11 +236,11 @@ def _bearer_jwt(target: Target) -> None:
 @rule("auth-basic-is-key", "§2", "Basic with a token not cpk_: an API key, malformed")
 def _basic_key(target: Target) -> None:
     answer = target.client.get("/api_keys/", headers={"Authorization": "Basic not.a.jwt"})
-    expect(answer, target, 401, MALFORMED_KEY, what="rule auth-basic-is-key")
+    expect(answer, target, 401, MALFORMED_API_KEY, what="rule auth-basic-is-key")
 
 
 # §3 hotkey -------------------------------------------------------------------------
-@rule("nonce-missing", "§3", "a signed request without a nonce: 401 Invalid nonce!")
+@rule("nonce-missing", "§3", f"a signed request without a nonce: 401 {INVALID_NONCE}")
 def _nonce_missing(target: Target) -> None:
     headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
     del headers["X-Chutes-Nonce"]
@@ -235,7 +248,7 @@ def _nonce_missing(target: Target) -> None:
     expect(answer, target, 401, INVALID_NONCE, what="rule nonce-missing")
 
 
-@rule("nonce-not-digits", "§3", "a nonce with a non-digit: 401 Invalid nonce!")
+@rule("nonce-not-digits", "§3", f"a nonce with a non-digit: 401 {INVALID_NONCE}")
 def _nonce_letters(target: Target) -> None:
     nonce = f"{int(target.now())}a"
     answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=nonce)
@@ -317,9 +330,8 @@ def _signature_not_hex(target: Target) -> None:
     headers = hotkey_headers(target.user_a.keypair, int(target.now()), "api_keys")
     headers["X-Chutes-Signature"] = "zz" + headers["X-Chutes-Signature"][2:]
     answer = target.client.get("/api_keys/", headers=headers)
-    wanted = (
-        f"Invalid signature: {headers['X-Chutes-Signature']}, with error: "
-        "non-hexadecimal number found in fromhex() arg at position 0"
+    wanted = UNPARSEABLE_SIGNATURE.format(
+        signature=headers["X-Chutes-Signature"], error=NOT_HEX_AT_0
     )
     expect(answer, target, 401, wanted, what="rule signature-not-hex")
 
@@ -395,7 +407,7 @@ def _create_json_content_types(target: Target) -> None:
 def _registry_unregistered(target: Target) -> None:
     headers = hotkey_headers(STRANGER, int(target.now()), "registry")
     answer = target.client.get("/registry/auth", headers=headers)
-    wanted = f"Hotkey is not registered on netuid {target.netuid}"
+    wanted = NOT_REGISTERED.format(netuid=target.netuid)
     expect(answer, target, 401, wanted, what="rule registry-unregistered-401")
 
 
@@ -406,7 +418,7 @@ def _registry_unregistered(target: Target) -> None:
 )
 def _registry_account_unregistered(target: Target) -> None:
     answer = target.signed(target.user_b, "GET", "/registry/auth")
-    wanted = f"Hotkey is not registered on netuid {target.netuid}"
+    wanted = NOT_REGISTERED.format(netuid=target.netuid)
     what = "rule registry-account-unregistered-401 (user B must not be on the metagraph)"
     expect(answer, target, 401, wanted, what=what)
 
@@ -421,7 +433,7 @@ def _registry_registered(target: Target) -> None:
 def _unknown_hotkey(target: Target) -> None:
     headers = hotkey_headers(STRANGER, int(target.now()), "api_keys")
     answer = target.client.get("/api_keys/", headers=headers)
-    wanted = f"Could not find user with hotkey: {STRANGER.ss58_address}"
+    wanted = UNKNOWN_HOTKEY.format(hotkey=STRANGER.ss58_address)
     expect(answer, target, 401, wanted, what="rule hotkey-unknown-user-401")
 
 
@@ -431,13 +443,13 @@ def _wrong_secret(target: Target) -> None:
     key = _admin_key(target)
     other = key[:-1] + ("A" if key[-1] != "A" else "B")
     answer = target.with_key(other, "GET", "/api_keys/")
-    expect(answer, target, 401, KEY_REFUSED, what="rule key-wrong-secret-401")
+    expect(answer, target, 401, API_KEY_REFUSED, what="rule key-wrong-secret-401")
 
 
 @rule("key-malformed-401", "§4", "a key one character short is malformed")
 def _key_short(target: Target) -> None:
     answer = target.with_key(_admin_key(target)[:-1], "GET", "/api_keys/")
-    expect(answer, target, 401, MALFORMED_KEY, what="rule key-malformed-401")
+    expect(answer, target, 401, MALFORMED_API_KEY, what="rule key-malformed-401")
 
 
 @rule("key-non-admin-refused-everywhere", "§4", "a non-admin key is refused on all five")
@@ -455,7 +467,7 @@ def _non_admin_everywhere(target: Target) -> None:
             answer,
             target,
             401,
-            KEY_REFUSED,
+            API_KEY_REFUSED,
             what=f"rule key-non-admin-refused-everywhere ({method} {path})",
         )
 
@@ -471,7 +483,7 @@ def _name_24(target: Target) -> None:
 def _name_25(target: Target) -> None:
     name = target.ledger.name() + "n" * (25 - len(target.ledger.name()))
     answer = create(target, target.user_a, {"name": name, "admin": True})
-    expect(answer, target, 400, BAD_NAME, what="rule create-name-25-400")
+    expect(answer, target, 400, BAD_KEY_NAME, what="rule create-name-25-400")
 
 
 @rule("create-name-astral-400", "§4", "a character beyond U+FFFF: 400 bad name")
@@ -479,7 +491,7 @@ def _name_astral(target: Target) -> None:
     answer = create(
         target, target.user_a, {"name": target.ledger.name("rk\U0001f511"), "admin": True}
     )
-    expect(answer, target, 400, BAD_NAME, what="rule create-name-astral-400")
+    expect(answer, target, 400, BAD_KEY_NAME, what="rule create-name-astral-400")
 
 
 @rule("create-name-punctuation-ok", "§4", "$ . - space and U+0080..U+FFFF are allowed")
@@ -513,7 +525,7 @@ def _admin_drops_scopes(target: Target) -> None:
 def _duplicate(target: Target) -> None:
     first = own_key(target, "rdup")
     answer = create(target, target.user_a, {"name": first["name"], "admin": True})
-    expect(answer, target, 409, DUPLICATE, what="rule create-duplicate-409")
+    expect(answer, target, 409, DUPLICATE_KEY_NAME, what="rule create-duplicate-409")
     other_case = create(target, target.user_a, {"name": first["name"].upper(), "admin": True})
     expect(other_case, target, 200, what="rule create-duplicate-409 (another case)")
 
@@ -662,14 +674,14 @@ def _other_users_key(target: Target) -> None:
         target.signed(target.user_b, "GET", f"/api_keys/{key_id}"),
         target,
         404,
-        GET_NOT_FOUND.format(id=key_id),
+        GET_KEY_NOT_FOUND.format(api_key_id=key_id),
         what=what,
     )
     expect(
         target.signed(target.user_b, "DELETE", f"/api_keys/{key_id}"),
         target,
         404,
-        DELETE_NOT_FOUND,
+        DELETE_KEY_NOT_FOUND,
         what=what + " (delete)",
     )
     expect(
@@ -687,14 +699,14 @@ def _unknown_key(target: Target) -> None:
         target.signed(target.user_a, "GET", f"/api_keys/{UNKNOWN_ID}"),
         target,
         404,
-        GET_NOT_FOUND.format(id=UNKNOWN_ID),
+        GET_KEY_NOT_FOUND.format(api_key_id=UNKNOWN_ID),
         what=what,
     )
     expect(
         target.signed(target.user_a, "DELETE", f"/api_keys/{UNKNOWN_ID}"),
         target,
         404,
-        DELETE_NOT_FOUND,
+        DELETE_KEY_NOT_FOUND,
         what=what + " (delete)",
     )
 
@@ -711,7 +723,7 @@ def _delete_then_gone(target: Target) -> None:
         target.signed(target.user_a, "GET", f"/api_keys/{key_id}"),
         target,
         404,
-        GET_NOT_FOUND.format(id=key_id),
+        GET_KEY_NOT_FOUND.format(api_key_id=key_id),
         what=what + " (get after delete)",
     )
     listed = target.signed(target.user_a, "GET", "/api_keys/?limit=10000")
@@ -726,7 +738,7 @@ def _registry_admin_key(target: Target) -> None:
 
 
 # §5 JWT, what a client without the server's secret can see ----------------------------
-@rule("jwt-wrong-secret-401", "§5", "a JWT signed with another secret: 401 Invalid token.")
+@rule("jwt-wrong-secret-401", "§5", f"a JWT signed with another secret: 401 {JWT_INVALID}")
 def _jwt_wrong_secret(target: Target) -> None:
     import jwt
 
@@ -757,7 +769,7 @@ def _with_jwt(target: Target, token: str):
 
 
 @rule(
-    "jwt-expiry-boundary", "§5", "exp == now: 401 Token expired.; exp == now + 1: 200", control=True
+    "jwt-expiry-boundary", "§5", f"exp == now: 401 {JWT_EXPIRED}; exp == now + 1: 200", control=True
 )
 def _jwt_expiry(target: Target) -> None:
     what = "rule jwt-expiry-boundary"
@@ -768,7 +780,7 @@ def _jwt_expiry(target: Target) -> None:
             _with_jwt(target, _mint(target, ttl=0)),
             target,
             401,
-            "Token expired.",
+            JWT_EXPIRED,
             what=f"{what} (exp == now)",
         )
         expect(
@@ -781,7 +793,7 @@ def _jwt_expiry(target: Target) -> None:
 @rule(
     "jwt-unknown-user-401",
     "§5",
-    "a well-signed JWT naming no user: 401 Invalid token.",
+    f"a well-signed JWT naming no user: 401 {JWT_INVALID}",
     control=True,
 )
 def _jwt_unknown_user(target: Target) -> None:
@@ -790,7 +802,7 @@ def _jwt_unknown_user(target: Target) -> None:
 
 
 @rule(
-    "jwt-non-string-sub-401", "§5", "a JWT whose sub is a number: 401 Invalid token.", control=True
+    "jwt-non-string-sub-401", "§5", f"a JWT whose sub is a number: 401 {JWT_INVALID}", control=True
 )
 def _jwt_sub_number(target: Target) -> None:
     answer = _with_jwt(target, _mint(target, sub=123))
@@ -798,9 +810,6 @@ def _jwt_sub_number(target: Target) -> None:
 
 
 # §9 production's catch-all route (D12) ------------------------------------------------
-NO_CHUTE = "No matching chute found!"
-AUTH_REQUIRED = "Authentication required."
-NO_PURPOSE = "Either payload_str or purpose must be provided"
 CATCH_ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 NOWHERE = "/conformance-nowhere/x"  # a path no deployment routes
 
@@ -873,7 +882,13 @@ def _catch_all_methods(target: Target) -> None:
         ("DELETE", "/api_keys/"),
     ]:
         answer = target.with_key(key, method, path)
-        expect(answer, target, 404, NO_CHUTE, what=f"rule catch-all-r1-methods ({method} {path})")
+        expect(
+            answer,
+            target,
+            404,
+            NO_MATCHING_CHUTE,
+            what=f"rule catch-all-r1-methods ({method} {path})",
+        )
 
 
 @rule("catch-all-r1-paths", "§9", "R1: slash variants and unknown paths reach the catch-all")
@@ -882,7 +897,7 @@ def _catch_all_paths(target: Target) -> None:
     key = _admin_key(target)
     for path in ["/api_keys/x/y", "/", "/api_keys", "/registry/auth/", f"/api_keys/{UNKNOWN_ID}/"]:
         answer = target.with_key(key, "GET", path)
-        expect(answer, target, 404, NO_CHUTE, what=f"rule catch-all-r1-paths (GET {path})")
+        expect(answer, target, 404, NO_MATCHING_CHUTE, what=f"rule catch-all-r1-paths (GET {path})")
 
 
 @rule(
@@ -939,9 +954,11 @@ def _catch_all_head(target: Target) -> None:
     _catch_all_target(target)
     what = "rule catch-all-head"
     answer = target.with_key(_admin_key(target), "HEAD", "/api_keys/")
-    _expect_head(answer, target, 404, NO_CHUTE, what + " (HEAD /api_keys/, a user)")
+    _expect_head(answer, target, 404, NO_MATCHING_CHUTE, what + " (HEAD /api_keys/, a user)")
     answer = target.client.head("/registry/auth")
-    _expect_head(answer, target, 401, AUTH_REQUIRED, what + " (HEAD /registry/auth, nobody)")
+    _expect_head(
+        answer, target, 401, AUTHENTICATION_REQUIRED, what + " (HEAD /registry/auth, nobody)"
+    )
 
 
 @rule("catch-all-decoded-path", "§9", "routing uses the percent-decoded path: /api_keys%2F")
@@ -950,10 +967,10 @@ def _catch_all_decoded(target: Target) -> None:
     what = "rule catch-all-decoded-path"
     expect(target.signed(target.user_a, "GET", "/api_keys%2F"), target, 200, what=what + " (GET)")
     answer = target.with_key(_admin_key(target), "DELETE", "/api_keys%2F")
-    expect(answer, target, 404, NO_CHUTE, what=what + " (DELETE)")
+    expect(answer, target, 404, NO_MATCHING_CHUTE, what=what + " (DELETE)")
 
 
-@rule("catch-all-a1-nonce-first", "§9", "A.1: the nonce is checked first: Invalid nonce!")
+@rule("catch-all-a1-nonce-first", "§9", f"A.1: the nonce is checked first: {INVALID_NONCE}")
 def _catch_all_nonce(target: Target) -> None:
     _catch_all_target(target)
     what = "rule catch-all-a1-nonce-first"
@@ -991,7 +1008,7 @@ def _catch_all_nonce_edge(target: Target) -> None:
                 answer,
                 target,
                 status,
-                INVALID_NONCE if status == 401 else NO_CHUTE,
+                INVALID_NONCE if status == 401 else NO_MATCHING_CHUTE,
                 what=f"rule catch-all-a1-nonce-edge (nonce - now = {nonce - now:+.3f} s)",
             )
     finally:
@@ -1005,9 +1022,9 @@ def _catch_all_unsignable(target: Target) -> None:
     keypair = target.user_a.keypair
     for method in ("GET", "DELETE"):
         answer = _signed_raw(target, keypair, method, NOWHERE, signature="zz")
-        expect(answer, target, 401, NO_PURPOSE, what=f"{what} ({method}, signature zz)")
+        expect(answer, target, 401, SIGNED_WITHOUT_BODY, what=f"{what} ({method}, signature zz)")
     answer = _signed_raw(target, keypair, "HEAD", NOWHERE, signature="zz")
-    _expect_head(answer, target, 401, NO_PURPOSE, f"{what} (HEAD, signature zz)")
+    _expect_head(answer, target, 401, SIGNED_WITHOUT_BODY, f"{what} (HEAD, signature zz)")
 
 
 @rule("catch-all-a3-body-hash", "§9", "A.3: the message signs the sha256 of the raw body")
@@ -1017,17 +1034,14 @@ def _catch_all_body_hash(target: Target) -> None:
     keypair = target.user_a.keypair
     for body in (b'{"not": "parsed"', b""):
         answer = _signed_raw(target, keypair, "POST", NOWHERE, body=body)
-        expect(answer, target, 404, NO_CHUTE, what=f"{what} (POST, {len(body)} bytes)")
+        expect(answer, target, 404, NO_MATCHING_CHUTE, what=f"{what} (POST, {len(body)} bytes)")
 
 
-@rule("catch-all-a4-not-hex", "§9", "A.4: a signature not hex: Invalid signature: ...")
+@rule("catch-all-a4-not-hex", "§9", "A.4: a signature not hex: 401 with the parser's message")
 def _catch_all_not_hex(target: Target) -> None:
     _catch_all_target(target)
     answer = _signed_raw(target, target.user_a.keypair, "PUT", NOWHERE, signature="zz")
-    wanted = (
-        "Invalid signature: zz, with error: "
-        "non-hexadecimal number found in fromhex() arg at position 0"
-    )
+    wanted = UNPARSEABLE_SIGNATURE.format(signature="zz", error=NOT_HEX_AT_0)
     expect(answer, target, 401, wanted, what="rule catch-all-a4-not-hex")
 
 
@@ -1041,7 +1055,7 @@ def _catch_all_bad_signature(target: Target) -> None:
     answer = _signed_raw(
         target, target.user_a.keypair, "PATCH", NOWHERE, nonce=nonce, signature=forged
     )
-    wanted = f"Invalid request signature for hotkey {hotkey}. Message: {message}"
+    wanted = BAD_SIGNATURE.format(hotkey=hotkey, message=message)
     expect(answer, target, 401, wanted, what="rule catch-all-a5-bad-signature")
 
 
@@ -1050,10 +1064,10 @@ def _catch_all_no_metagraph(target: Target) -> None:
     _catch_all_target(target)
     what = "rule catch-all-a6-no-metagraph"
     answer = _signed_raw(target, STRANGER, "POST", NOWHERE)
-    expect(answer, target, 401, AUTH_REQUIRED, what=what + " (a hotkey with no user)")
+    expect(answer, target, 401, AUTHENTICATION_REQUIRED, what=what + " (a hotkey with no user)")
     for identity in (target.user_a, target.user_b):
         answer = _signed_raw(target, identity.keypair, "POST", NOWHERE)
-        expect(answer, target, 404, NO_CHUTE, what=f"{what} (user {identity.label})")
+        expect(answer, target, 404, NO_MATCHING_CHUTE, what=f"{what} (user {identity.label})")
 
 
 @rule("catch-all-b-keys", "§9", "B: API keys at the catch-all, scopes on the last segment (D8)")
@@ -1063,23 +1077,31 @@ def _catch_all_keys(target: Target) -> None:
     key = _admin_key(target)
     scoped = own_key(target, "rcb", admin=False, scopes=[{"object_type": "chutes"}])["secret_key"]
     for token, path, status, detail, label in [
-        (scoped, "/chutes/x/images", 401, KEY_REFUSED, "scope chutes, last segment images"),
-        (scoped, "/images/x/chutes", 404, NO_CHUTE, "scope chutes, last segment chutes"),
-        ("not-a-key", NOWHERE, 401, MALFORMED_KEY, "malformed"),
-        (key[:-1] + ("A" if key[-1] != "A" else "B"), NOWHERE, 401, KEY_REFUSED, "wrong secret"),
-        (key, NOWHERE, 404, NO_CHUTE, "admin key"),
+        (scoped, "/chutes/x/images", 401, API_KEY_REFUSED, "scope chutes, last segment images"),
+        (scoped, "/images/x/chutes", 404, NO_MATCHING_CHUTE, "scope chutes, last segment chutes"),
+        ("not-a-key", NOWHERE, 401, MALFORMED_API_KEY, "malformed"),
+        (
+            key[:-1] + ("A" if key[-1] != "A" else "B"),
+            NOWHERE,
+            401,
+            API_KEY_REFUSED,
+            "wrong secret",
+        ),
+        (key, NOWHERE, 404, NO_MATCHING_CHUTE, "admin key"),
     ]:
         answer = target.with_key(token, "GET", path)
         expect(answer, target, status, detail, what=f"{what} ({label}: GET {path})")
 
 
-@rule("catch-all-c-answers", "§9", "C: nobody: 401 Authentication required.; a user: 404")
+@rule("catch-all-c-answers", "§9", f"C: nobody: 401 {AUTHENTICATION_REQUIRED}; a user: 404")
 def _catch_all_answers(target: Target) -> None:
     _catch_all_target(target)
     what = "rule catch-all-c-answers"
-    expect(target.client.post(NOWHERE), target, 401, AUTH_REQUIRED, what=what + " (nobody)")
+    expect(
+        target.client.post(NOWHERE), target, 401, AUTHENTICATION_REQUIRED, what=what + " (nobody)"
+    )
     answer = target.with_key(_admin_key(target), "POST", NOWHERE)
-    expect(answer, target, 404, NO_CHUTE, what=what + " (a user)")
+    expect(answer, target, 404, NO_MATCHING_CHUTE, what=what + " (a user)")
 
 
 @rule("catch-all-d3-key-use", "§9", "with D3: a key used at the catch-all counts as a use")
@@ -1096,7 +1118,7 @@ def _catch_all_key_use(target: Target) -> None:
         pytest.skip("the target does not honour a deleted key it has seen (no D3 cache)")
     key = own_key(target, "rd3")
     answer = target.with_key(key["secret_key"], "GET", NOWHERE)
-    expect(answer, target, 404, NO_CHUTE, what=what + " (its use at the catch-all)")
+    expect(answer, target, 404, NO_MATCHING_CHUTE, what=what + " (its use at the catch-all)")
     target.delete_key(target.user_a, key["api_key_id"])
     answer = target.with_key(key["secret_key"], "GET", "/api_keys/")
     expect(answer, target, 200, what=what + " (GET /api_keys/ after its delete, in D3's window)")

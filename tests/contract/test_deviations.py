@@ -19,18 +19,16 @@ import re
 import pytest
 
 from tests.contract.probes import create, expect, fail, own_key, send_raw
+from tests.support import details as D
 from tests.support import recognisers
 from tests.support.routing import allow_of
 from tests.support.signing import hotkey_headers
 from tests.support.target import Target
 
-REFUSED = "Invalid token or user not found"
+REFUSED = D.API_KEY_REFUSED
 BASE64_BASIC = re.compile(r"Basic (?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-BAD_NAME = (
-    "Invalid request: API key name should start with alphanumeric character and contain up to "
-    "32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
-)
+BAD_NAME = D.BAD_KEY_NAME
 
 
 def _entry(kind: str, loc: list, **more):
@@ -61,7 +59,7 @@ def test_d1_negative_paging_is_422(target: Target, field: str):
             {
                 "type": "greater_than_equal",
                 "loc": ["query", field],
-                "msg": "Input should be greater than or equal to 0",
+                "msg": D.BELOW_ZERO,
                 "input": "-1",
                 "ctx": {"ge": 0},
             }
@@ -162,7 +160,7 @@ def test_d6_odd_nonce_is_401(target: Target, nonce: str):
     headers = hotkey_headers(target.user_a.keypair, nonce, "api_keys")
     raw = {name: value.encode("latin-1") for name, value in headers.items()}
     answer = send_raw(target, "GET", "/api_keys/", raw)
-    expect(answer, target, 401, "Invalid nonce!", what=f"nonce {nonce[:12]!r}")
+    expect(answer, target, 401, D.INVALID_NONCE, what=f"nonce {nonce[:12]!r}")
 
 
 @pytest.mark.parametrize("query", [f"page={2**64}", f"page=1&limit={2**64}"])
@@ -249,7 +247,7 @@ def test_d11_jwt_with_non_string_sub_is_401(target: Target):
     answer = target.client.get(
         "/api_keys/", headers={"Authorization": f"Bearer {minted.json()['token']}"}
     )
-    expect(answer, target, 401, "Invalid token.", what="a JWT whose sub is a number")
+    expect(answer, target, 401, D.JWT_INVALID, what="a JWT whose sub is a number")
 
 
 # D12: production's catch-all route (behaviour §9) ---------------------------------

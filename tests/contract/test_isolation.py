@@ -8,15 +8,16 @@ import json
 import pytest
 
 from tests.contract.probes import expect, fail, own_key
+from tests.support import details as D
 from tests.support.signing import hotkey_headers, signing_message
 from tests.support.target import Target
 
-REFUSED = "Invalid token or user not found"
-NO_CREDENTIALS = "Can't find a user with that api key in our db :("
+REFUSED = D.API_KEY_REFUSED
+NO_CREDENTIALS = D.NO_CREDENTIALS
 
 
 def bad_signature(hotkey: str, message: str) -> str:
-    return f"Invalid request signature for hotkey {hotkey}. Message: {message}"
+    return D.BAD_SIGNATURE.format(hotkey=hotkey, message=message)
 
 
 def test_unsigned_request_is_401(target: Target):
@@ -60,7 +61,7 @@ def test_create_signature_covers_the_body(target: Target):
 
 def test_stale_nonce_is_401(target: Target):
     answer = target.signed(target.user_a, "GET", "/api_keys/", nonce=int(target.now()) - 700)
-    expect(answer, target, 401, "Invalid nonce!", what="a nonce 700 s old")
+    expect(answer, target, 401, D.INVALID_NONCE, what="a nonce 700 s old")
 
 
 @pytest.mark.control
@@ -83,14 +84,14 @@ def test_other_users_key_is_invisible(target: Target):
         target.signed(b, "GET", f"/api_keys/{key_id}"),
         target,
         404,
-        f"API key with id {key_id} not found or doesn't belong to you",
+        D.GET_KEY_NOT_FOUND.format(api_key_id=key_id),
         what="B gets A's key",
     )
     expect(
         target.signed(b, "DELETE", f"/api_keys/{key_id}"),
         target,
         404,
-        "API key not found, or does not belong to you",
+        D.DELETE_KEY_NOT_FOUND,
         what="B deletes A's key",
     )
     answer = target.signed(b, "GET", "/api_keys/?limit=1000")
@@ -123,4 +124,4 @@ def test_api_key_schemes(target: Target, scheme: str):
 
 def test_malformed_api_key_is_401(target: Target):
     answer = target.with_key("cpk_not-a-key", "GET", "/api_keys/")
-    expect(answer, target, 401, "Missing or invalid authorization header(s)", what="malformed key")
+    expect(answer, target, 401, D.MALFORMED_API_KEY, what="malformed key")

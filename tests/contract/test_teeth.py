@@ -38,6 +38,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import details as D
+
 pytestmark = pytest.mark.in_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,13 +90,13 @@ BREAKAGES = {
     "get_answers_delete_detail": (
         "Custom check failed: `details_are_the_contracts`",
         FUZZ,
-        'with detail "API key not found, or does not belong to you", not one the contract',
+        f'with detail "{D.DELETE_KEY_NOT_FOUND}", not one the contract',
     ),
     "object_type_checked_for_admin": (
         "Custom check failed: `create_follows_the_rules`",
         FUZZ,
         # an admin key's scopes checked (400 for 200), or a non-admin's not (200 for 400)
-        "Invalid request: Invalid object_type, must be one of images, chutes, invocations",
+        D.BAD_OBJECT_TYPE,
     ),
 }
 KNOWN_ALL = {"CHUTES_KNOWN_DEVIATIONS": "production"}

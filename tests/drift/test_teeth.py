@@ -7,6 +7,7 @@ would break the twin too. One launcher (`support.broken_server`) serves them all
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from tests.drift.report import script
 from tests.drift.steps import Auth, AuthKind, Step
 from tests.drift.test_drift import drift_for, explore
 from tests.support import broken_server
+from tests.support import details as D
 from tests.support.deviations import Recorder
 from tests.support.target import url_target
 
@@ -132,8 +134,8 @@ def test_the_replay_script_replays_the_sequence(served: dict[str, str]) -> None:
         assert '"secret_key":"cpk_' in lines[0]
         assert '"deleted":true' in lines[2]
         assert lines[3:] == [
-            '{"detail":"Invalid token or user not found"}',
-            '{"detail":"Invalid nonce!"}',
+            json.dumps({"detail": D.API_KEY_REFUSED}, separators=(",", ":")),
+            json.dumps({"detail": D.INVALID_NONCE}, separators=(",", ":")),
         ]
     finally:
         target.cleanup()

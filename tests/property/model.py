@@ -23,25 +23,20 @@ from datetime import UTC, datetime
 from itertools import combinations
 from typing import Any
 
-from tests.support.secret import Secret, reveal
-
-# Detail strings, word for word (behaviour §2-§4).
-NO_CREDENTIALS = "Can't find a user with that api key in our db :("
-INVALID_NONCE = "Invalid nonce!"
-UNPARSEABLE_SIGNATURE = "Invalid signature: {signature}, with error: {error}"
-BAD_SIGNATURE = "Invalid request signature for hotkey {hotkey}. Message: {message}"
-NOT_REGISTERED = "Hotkey is not registered on netuid {netuid}"
-MALFORMED_API_KEY = "Missing or invalid authorization header(s)"
-API_KEY_REFUSED = "Invalid token or user not found"
-JWT_INVALID = "Invalid token."
-BAD_KEY_NAME = (
-    "Invalid request: API key name should start with alphanumeric character and contain "
-    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
+from tests.support.details import (
+    API_KEY_REFUSED,
+    BAD_KEY_NAME,
+    BAD_OBJECT_TYPE,
+    BELOW_ZERO,
+    DELETE_KEY_NOT_FOUND,
+    DUPLICATE_KEY_NAME,
+    GET_KEY_NOT_FOUND,
+    INVALID_NONCE,
+    JWT_INVALID,
+    NO_MATCHING_CHUTE,
+    NOT_REGISTERED,
 )
-BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
-DUPLICATE_KEY_NAME = "An API key already exists with this name"
-GET_KEY_NOT_FOUND = "API key with id {api_key_id} not found or doesn't belong to you"
-DELETE_KEY_NOT_FOUND = "API key not found, or does not belong to you"
+from tests.support.secret import Secret, reveal
 
 OBJECT_TYPES = ("images", "chutes", "invocations")
 ACTIONS = ("read", "write", "delete", "invoke")
@@ -261,7 +256,7 @@ def param_entries(
                 {
                     "type": "greater_than_equal",
                     "loc": ["query", name],
-                    "msg": "Input should be greater than or equal to 0",
+                    "msg": BELOW_ZERO,
                     "input": str(value),
                     "ctx": {"ge": 0},
                 }
@@ -317,7 +312,6 @@ METHOD_ACTIONS["DELETE"] = "delete"
 # §1's routing of a request no operation takes: the slash variants redirect.
 REDIRECTS = {"/api_keys": "/api_keys/", "/registry/auth/": "/registry/auth"}
 _OPERATION_PATH = re.compile(r"/registry/auth|/api_keys/|/api_keys/[^/]+")
-NO_CHUTE = "No matching chute found!"  # production's catch-all, to a user (D12)
 
 
 # The state. -----------------------------------------------------------------------
@@ -574,7 +568,7 @@ class Model:
         """A request no operation takes, authenticated by `key` at `now`. The
         contract routes it before reading any credential (307 to the slash
         variant, 405, 404). Production's catch-all (D12) reads the key and
-        answers its owner 404 "No matching chute found!", anyone else 401; a
+        answers its owner 404 (no matching chute), anyone else 401; a
         non-admin key passes where a scope matches the last path segment (D8),
         a deleted key within its window (D3)."""
         return with_variants(
@@ -593,7 +587,7 @@ class Model:
             return error(404, "Not Found")
         accepted = key.alive or ("D3" in world and key.honoured(now))
         passes = key.admin or ("D8" in world and key.scoped_for(method, path))
-        return error(404, NO_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
+        return error(404, NO_MATCHING_CHUTE) if accepted and passes else error(401, API_KEY_REFUSED)
 
     def used(self, key: Key, sent_at: float, answered_at: float) -> None:
         """`key` was presented while alive: production caches it for 60 s from its

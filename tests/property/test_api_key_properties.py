@@ -9,17 +9,9 @@ from hypothesis import strategies as st
 
 from tests.property.calls import Answer, Call, request
 from tests.property.judge import Judge
-from tests.property.model import (
-    API_KEY_REFUSED,
-    D3_WINDOW,
-    JWT_INVALID,
-    MALFORMED_API_KEY,
-    Expected,
-    Model,
-    error,
-    token_parts,
-)
+from tests.property.model import D3_WINDOW, Expected, Model, error, token_parts
 from tests.support import profiles
+from tests.support.details import API_KEY_REFUSED, JWT_INVALID, MALFORMED_API_KEY
 from tests.support.target import Target
 
 SCHEMES = st.sampled_from(["Basic", "Bearer", "", "Token"])

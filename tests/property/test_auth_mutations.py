@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from tests.property import strategies as S
 from tests.property.calls import Answer, Call, request
 from tests.property.judge import Judge
-from tests.property.model import (
+from tests.property.model import Expected, Model, error, nonce_refusal
+from tests.support.details import (
     API_KEY_REFUSED,
     BAD_KEY_NAME,
     BAD_SIGNATURE,
@@ -32,10 +33,6 @@ from tests.property.model import (
     INVALID_NONCE,
     NO_CREDENTIALS,
     UNPARSEABLE_SIGNATURE,
-    Expected,
-    Model,
-    error,
-    nonce_refusal,
 )
 from tests.support.secret import reveal
 from tests.support.signing import purpose_for

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from tests.property.calls import Call, request
 from tests.property.judge import Judge
-from tests.property.model import GET_KEY_NOT_FOUND, error, jwt_refusal
+from tests.property.model import error, jwt_refusal
+from tests.support.details import GET_KEY_NOT_FOUND, JWT_EXPIRED
 from tests.support.target import Target
 
 pytestmark = pytest.mark.control
@@ -35,15 +36,12 @@ def test_a_jwt_naming_no_user_is_refused(judge: Judge, target: Target, sub, sche
     judge.check(call, jwt_refusal(sub), answer)
 
 
-TOKEN_EXPIRED = "Token expired."
-
-
 @given(data=st.data(), ttl=st.integers(1, 3600))
 def test_a_jwt_works_until_its_exp_and_never_after(
     judge: Judge, target: Target, data, ttl: int
 ) -> None:
     """Minted with `ttl` on the mock's clock, a JWT authenticates while
-    `now < exp` and is refused `Token expired.` from `exp` on (§5), the edges
+    `now < exp` and is refused as expired from `exp` on (§5), the edges
     included. The clock is frozen on a whole second, then moved."""
     elapsed = data.draw(
         st.one_of(st.sampled_from([0, ttl - 1, ttl, ttl + 1]), st.integers(0, 2 * ttl)),
@@ -64,4 +62,4 @@ def test_a_jwt_works_until_its_exp_and_never_after(
     finally:
         target.client.put("/_mock/clock", json={"now": None})
     valid = error(404, GET_KEY_NOT_FOUND.format(api_key_id=key_id))
-    judge.check(call, valid if elapsed < ttl else error(401, TOKEN_EXPIRED), answer)
+    judge.check(call, valid if elapsed < ttl else error(401, JWT_EXPIRED), answer)

@@ -43,8 +43,9 @@ from tests.property import strategies as S
 from tests.property import unordered
 from tests.property.calls import Answer, Call, assert_no_secret, send, send_all
 from tests.property.judge import Deviates, Judge, current_test
-from tests.property.model import D3_WINDOW, INVALID_NONCE, Expected, Key, Model, error, token_parts
+from tests.property.model import D3_WINDOW, Expected, Key, Model, error, token_parts
 from tests.support import profiles
+from tests.support.details import INVALID_NONCE
 from tests.support.target import Target
 from tests.support.transport import OutcomeUnknown
 

@@ -8,9 +8,7 @@ import base64
 import pytest
 
 from tests.property.model import (
-    API_KEY_REFUSED,
     D3_WINDOW,
-    GET_KEY_NOT_FOUND,
     Expected,
     Key,
     Model,
@@ -18,6 +16,7 @@ from tests.property.model import (
     matches,
     with_scopes_in_any_order,
 )
+from tests.support.details import API_KEY_REFUSED, GET_KEY_NOT_FOUND
 
 USER = "a11ce000-0000-4000-8000-000000000001"
 KEY_ID = "5a875022-b29a-4c02-a043-2508e97036b7"

@@ -20,6 +20,7 @@ from tests.property import test_auth_mutations as mutations
 from tests.property import test_jwt_properties as jwt_properties
 from tests.property.judge import Deviates, Judge
 from tests.property.runs import RESEMBLING, judged_target, machine_failure, story
+from tests.support import details as D
 from tests.support.target import Target
 
 pytestmark = pytest.mark.in_process
@@ -35,21 +36,20 @@ def refused_but(detail: str, status: str) -> str:
 SHOWS = {
     # A production defect: the failure names it first, then shows the call.
     "D1": r"^\[D1\] \w+: GET /api_keys/\?\S*=-\d",
-    "D3": r"^\[D3\] key .*\(deleted, \w+\): GET \S+"
-    + refused_but("Invalid token or user not found", "(200|404)"),
+    "D3": r"^\[D3\] key .*\(deleted, \w+\): GET \S+" + refused_but(D.API_KEY_REFUSED, "(200|404)"),
     "D8": r"^\[D8\] key .*\(alive, \w+\): GET /api_keys/(chutes|images|invocations)"
-    + refused_but("Invalid token or user not found", "404"),
+    + refused_but(D.API_KEY_REFUSED, "404"),
     "D9": r'^\[D9\] \w+: POST /api_keys/ \{"name": "[^"]*\\n", .*\n  expected 400 .*\n'
     r"  got      200 ",
     # All of production's defects at once: the first the machine meets is named.
     "production": r"^\[D\d+(, D\d+)*\] .*\n  expected .*\n  got      ",
     "shows_other_users_keys": r"(A|B) sees key|shows the other user's keys",
     "deleted_key_authenticates": r"\(deleted, \w+\): GET \S+"
-    + refused_but("Invalid token or user not found", "(200|404)"),
-    "nonce_off_by_one": r"\(nonce now[+-]600\): GET \S+" + refused_but("Invalid nonce!", "200"),
+    + refused_but(D.API_KEY_REFUSED, "(200|404)"),
+    "nonce_off_by_one": r"\(nonce now[+-]600\): GET \S+" + refused_but(D.INVALID_NONCE, "200"),
     # Resembles D8, but the key is let through where no scope of it matches.
     "non_admin_key_accepted": r"key .*\(alive, \w+\): GET \S+"
-    + refused_but("Invalid token or user not found", "(200|404)"),
+    + refused_but(D.API_KEY_REFUSED, "(200|404)"),
     # Resembles D2, but the value is not the base64 of ":" + password.
     "registry_header_no_colon": r"GET /registry/auth\n  expected 200 .*\n  got      200 .*"
     r"\{'authorization': \"Basic b'",
@@ -121,7 +121,7 @@ def _clock_frozen(target) -> dict[str, int]:
     return {"frozen_clock": moment}
 
 
-BAD_SIGNATURE = r"Invalid request signature for hotkey \w+\. Message: [^']*"
+BAD_SIGNATURE = D.pattern(D.BAD_SIGNATURE, hotkey=r"\w+", message="[^']*")
 
 # (property, the broken mock it must fail on, extra arguments it takes, the refusal
 # it predicted): each fails with that 401 predicted and the request let through
@@ -145,20 +145,20 @@ PROPERTIES = [
         mutations.test_window_edges_on_the_mocks_clock,
         "nonce_off_by_one",
         _clock_frozen,
-        re.escape("Invalid nonce!"),
+        re.escape(D.INVALID_NONCE),
     ),
     (
         jwt_properties.test_a_jwt_works_until_its_exp_and_never_after,
         "jwt_valid_at_its_exp",
         None,
-        re.escape("Token expired.") + r"'\} \n  got      404 ",
+        re.escape(D.JWT_EXPIRED) + r"'\} \n  got      404 ",
     ),
     (
         key_properties.test_keys_authenticate_exactly_as_long_as_they_exist,
         "deleted_key_authenticates",
         None,
         # let through: the list (200), or get_key's 404 of the deleted key itself
-        re.escape("Invalid token or user not found") + r"'\} \n  got      (200|404) ",
+        re.escape(D.API_KEY_REFUSED) + r"'\} \n  got      (200|404) ",
     ),
 ]
 

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from mock_server import errors
+from tests.support import details as D
+
 Breakage = Callable[[pytest.MonkeyPatch], dict[str, Any]]
 
 
@@ -273,7 +276,7 @@ def no_credentials_detail_without_face(mp: pytest.MonkeyPatch) -> dict[str, Any]
     """The no-credentials detail lost its ' :(' (dropped characters)."""
     from mock_server import auth
 
-    mp.setattr(auth, "NO_CREDENTIALS", "Can't find a user with that api key in our db")
+    mp.setattr(auth, "NO_CREDENTIALS", errors.NO_CREDENTIALS.removesuffix(" :("))
     return {}
 
 
@@ -397,7 +400,7 @@ def signature_detail_without_with(mp: pytest.MonkeyPatch) -> dict[str, Any]:
     """The unparsable-signature detail lost its 'with' (dropped word)."""
     from mock_server import auth
 
-    mp.setattr(auth, "UNPARSEABLE_SIGNATURE", "Invalid signature: {signature}, error: {error}")
+    mp.setattr(auth, "UNPARSEABLE_SIGNATURE", errors.UNPARSEABLE_SIGNATURE.replace("with ", ""))
     return {}
 
 
@@ -412,7 +415,7 @@ def signature_lower_case_only(mp: pytest.MonkeyPatch) -> dict[str, Any]:
 
     def check(hotkey, signature, message):
         if not re.fullmatch(r"[0-9a-f]*", signature):
-            error = "non-hexadecimal number found in fromhex() arg at position 0"
+            error = D.NOT_HEX_AT_0
             raise Unauthorized(UNPARSEABLE_SIGNATURE.format(signature=signature, error=error))
         original(hotkey, signature, message)
 
@@ -509,7 +512,7 @@ def unknown_hotkey_detail_without_colon(mp: pytest.MonkeyPatch) -> dict[str, Any
     """The unknown-hotkey detail lost its ':' (dropped character)."""
     from mock_server import auth
 
-    mp.setattr(auth, "UNKNOWN_HOTKEY", "Could not find user with hotkey {hotkey}")
+    mp.setattr(auth, "UNKNOWN_HOTKEY", errors.UNKNOWN_HOTKEY.replace(":", ""))
     return {}
 
 
@@ -886,10 +889,10 @@ def jwt_sub_type_is_422(mp: pytest.MonkeyPatch) -> dict[str, Any]:
 
 # §9 the catch-all (D12), planted in a production mock -------------------------------
 def catch_all_detail_without_stop(mp: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The catch-all's 'Authentication required.' lost its full stop."""
+    """The catch-all's AUTHENTICATION_REQUIRED lost its full stop."""
     from mock_server.quirks import catch_all
 
-    mp.setattr(catch_all, "AUTHENTICATION_REQUIRED", "Authentication required")
+    mp.setattr(catch_all, "AUTHENTICATION_REQUIRED", errors.AUTHENTICATION_REQUIRED.rstrip("."))
     return {}
 
 
@@ -994,7 +997,7 @@ def _catch_all_caller(mp: pytest.MonkeyPatch, bug: str) -> None:
     """The catch-all's `caller` (A, B, C) as written, with one `bug`."""
     import hashlib
 
-    from mock_server.auth import Caller, bearer_jwt
+    from mock_server.auth import AuthKind, Caller, bearer_jwt
     from mock_server.errors import SIGNED_WITHOUT_BODY, Unauthorized
     from mock_server.pipeline import has_body, header_map, read_body
     from mock_server.quirks import catch_all, scopes
@@ -1025,13 +1028,13 @@ def _catch_all_caller(mp: pytest.MonkeyPatch, bug: str) -> None:
                 authenticator.check_nonce(nonce)
             user = self.state.store.user_by_hotkey(hotkey)
             if user is None and bug == "unknown_hotkey_refused":
-                raise Unauthorized(f"Could not find user with hotkey: {hotkey}")
-            return self._seen(scope, Caller("hotkey", user))
+                raise Unauthorized(errors.UNKNOWN_HOTKEY.format(hotkey=hotkey))
+            return self._seen(scope, Caller(AuthKind.HOTKEY, user))
         authorization = headers.get("authorization", "")
         if authorization:
             token = bearer_jwt(authorization)
             if token is not None:
-                return self._seen(scope, Caller("jwt", authenticator.jwt_user(token)))
+                return self._seen(scope, Caller(AuthKind.JWT, authenticator.jwt_user(token)))
             path = scope["path"]
             cache = authenticator.key_cache
             if bug == "key_uncached":  # the store asked directly, the key cache passed by
@@ -1096,10 +1099,10 @@ def catch_all_nobody_unchecked(mp: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def catch_all_no_chute_without_bang(mp: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The catch-all's 'No matching chute found!' lost its '!'."""
+    """The catch-all's NO_MATCHING_CHUTE lost its '!'."""
     from mock_server.quirks import catch_all
 
-    mp.setattr(catch_all, "NO_MATCHING_CHUTE", "No matching chute found")
+    mp.setattr(catch_all, "NO_MATCHING_CHUTE", errors.NO_MATCHING_CHUTE.rstrip("!"))
     return {}
 
 

@@ -8,9 +8,9 @@ that is not one of the five operations:
 - R2: any other method → `405 {"detail":"Method Not Allowed"}`, `Allow: GET`
   on the contract's paths, else the six methods (in any order);
 - R3: the five operations are unchanged.
-The catch-all checks the credential by its own rules and answers
-`401 "Authentication required."` for nobody, `404 "No matching chute found!"`
-for a user; HEAD gets the same status and headers and no body.
+The catch-all checks the credential by its own rules and answers 401
+`AUTHENTICATION_REQUIRED` for nobody, 404 `NO_MATCHING_CHUTE` for a user
+(`details`); HEAD gets the same status and headers and no body.
 
 `answers(exchange, ctx)` is the set of (status, detail) production can give
 to a request that reaches it; where the suite cannot know (a hotkey that is
@@ -27,18 +27,13 @@ from dataclasses import dataclass
 
 from substrateinterface import Keypair
 
+from tests.support import details as D
 from tests.support.exchange import Exchange
 from tests.support.key_journal import D3_WINDOW, KeyJournal, key_id_of
 from tests.support.routing import allow_of, has_route, operation
 
 CATCH_ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
-NO_CHUTE = "No matching chute found!"
-AUTH_REQUIRED = "Authentication required."
-NO_PURPOSE = "Either payload_str or purpose must be provided"
-INVALID_NONCE = "Invalid nonce!"
-MALFORMED_KEY = "Missing or invalid authorization header(s)"
-KEY_REFUSED = "Invalid token or user not found"
-JWT_REFUSED = ("Invalid token.", "Token expired.")
+JWT_REFUSED = (D.JWT_INVALID, D.JWT_EXPIRED)
 NONCE_WINDOW = 600
 # How production maps a method to a scope's action (behaviour §7, D8); any other: read.
 ACTIONS = {"POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
@@ -116,50 +111,50 @@ def _hotkey_answers(exchange: Exchange, facts: Facts) -> set[Answer]:
     found: set[Answer] = set()
     refused, passes = _nonce_outcomes(exchange)
     if refused:
-        found.add((401, INVALID_NONCE))
+        found.add((401, D.INVALID_NONCE))
     if not passes:
         return found
     if exchange.method in ("GET", "HEAD", "DELETE"):
-        return found | {(401, NO_PURPOSE)}
+        return found | {(401, D.SIGNED_WITHOUT_BODY)}
     hotkey = exchange.headers["x-chutes-hotkey"]
     signature = exchange.headers["x-chutes-signature"]
     nonce = exchange.headers.get("x-chutes-nonce", "")
     try:
         raw = bytes.fromhex(signature)
     except ValueError as exc:
-        return found | {(401, f"Invalid signature: {signature}, with error: {exc}")}
+        return found | {(401, D.UNPARSEABLE_SIGNATURE.format(signature=signature, error=exc))}
     message = f"{hotkey}:{nonce}:{hashlib.sha256(exchange.body).hexdigest()}"
     try:
         verified = Keypair(ss58_address=hotkey).verify(message, raw)
     except Exception:
         verified = False
     if not verified:
-        return found | {(401, f"Invalid request signature for hotkey {hotkey}. Message: {message}")}
+        return found | {(401, D.BAD_SIGNATURE.format(hotkey=hotkey, message=message))}
     if hotkey in facts.users:
-        return found | {(404, NO_CHUTE)}
+        return found | {(404, D.NO_MATCHING_CHUTE)}
     if hotkey in NO_USER_HOTKEYS:
-        return found | {(401, AUTH_REQUIRED)}
-    return found | {(404, NO_CHUTE), (401, AUTH_REQUIRED)}
+        return found | {(401, D.AUTHENTICATION_REQUIRED)}
+    return found | {(404, D.NO_MATCHING_CHUTE), (401, D.AUTHENTICATION_REQUIRED)}
 
 
 def _api_key_answers(exchange: Exchange, token: str, facts: Facts) -> set[Answer]:
     if key_id_of(token) is None:
-        return {(401, MALFORMED_KEY)}
+        return {(401, D.MALFORMED_API_KEY)}
     if facts.keys.wrong_secret(token):  # a key of this run with another secret
-        return {(401, KEY_REFUSED)}
+        return {(401, D.API_KEY_REFUSED)}
     known = facts.keys.facts(token)
     if known is None or known.admin is None:
-        return {(401, KEY_REFUSED), (404, NO_CHUTE)}
+        return {(401, D.API_KEY_REFUSED), (404, D.NO_MATCHING_CHUTE)}
     if known.deleted_at is not None:
         sent = exchange.sent_at
         cached = known.cached_at
         in_window = (
             sent is not None and cached is not None and sent - cached < D3_WINDOW
         )  # D3: honoured for its window
-        return {(401, KEY_REFUSED)} | ({(404, NO_CHUTE)} if in_window else set())
+        return {(401, D.API_KEY_REFUSED)} | ({(404, D.NO_MATCHING_CHUTE)} if in_window else set())
     if known.admin or scope_allows(known.scopes, exchange.method, exchange.path):
-        return {(404, NO_CHUTE)}
-    return {(401, KEY_REFUSED)}
+        return {(404, D.NO_MATCHING_CHUTE)}
+    return {(401, D.API_KEY_REFUSED)}
 
 
 def answers(exchange: Exchange, facts: Facts) -> set[Answer]:
@@ -168,9 +163,9 @@ def answers(exchange: Exchange, facts: Facts) -> set[Answer]:
         return _hotkey_answers(exchange, facts)
     if exchange.authorization:
         if exchange.bearer_jwt:
-            return {(401, d) for d in JWT_REFUSED} | {(404, NO_CHUTE)}
+            return {(401, d) for d in JWT_REFUSED} | {(404, D.NO_MATCHING_CHUTE)}
         return _api_key_answers(exchange, exchange.token, facts)
-    return {(401, AUTH_REQUIRED)}
+    return {(401, D.AUTHENTICATION_REQUIRED)}
 
 
 def _json_length(detail: str) -> int:

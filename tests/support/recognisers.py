@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.support import catch_all
+from tests.support import details as D
 from tests.support.exchange import Exchange
 from tests.support.key_journal import D3_WINDOW, KeyJournal
 from tests.support.routing import (
@@ -55,14 +56,6 @@ _LAX_BOOL |= {"0": False, "off": False, "f": False, "false": False, "n": False, 
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?$")
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 ACTIONS = ("read", "write", "delete", "invoke")
-NOT_FOUND_GET = "API key with id {id} not found or doesn't belong to you"
-NOT_FOUND_DELETE = "API key not found, or does not belong to you"
-DUPLICATE = "An API key already exists with this name"
-BAD_NAME = (
-    "Invalid request: API key name should start with alphanumeric character and contain "
-    "up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
-)
-BAD_OBJECT_TYPE = "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
 
 
 @dataclass(frozen=True)
@@ -196,7 +189,7 @@ def create_deviations(exchange: Exchange) -> set[str]:
         return set()
     if not request.name_production:
         # a lax `admin` let through (D10), then refused by the name rule
-        refused = exchange.status == 400 and exchange.detail == BAD_NAME
+        refused = exchange.status == 400 and exchange.detail == D.BAD_KEY_NAME
         return {"D10"} if refused and request.coerced else set()
     found = {"D10"} if request.coerced else set()
     if not request.name_contract:
@@ -213,9 +206,9 @@ def create_deviations(exchange: Exchange) -> set[str]:
         if payload.get("admin") is not request.admin:
             return set()
         return found
-    if exchange.status == 409 and exchange.detail == DUPLICATE:
+    if exchange.status == 409 and exchange.detail == D.DUPLICATE_KEY_NAME:
         return found
-    if exchange.status == 400 and exchange.detail == BAD_OBJECT_TYPE and not request.admin:
+    if exchange.status == 400 and exchange.detail == D.BAD_OBJECT_TYPE and not request.admin:
         return found  # let through (D9, D10), then refused by the object-type rule
     return set()
 
@@ -320,7 +313,7 @@ def d3(exchange: Exchange, context: Context) -> bool:
     if sent is None or sent < facts.deleted_at or facts.cached_at > facts.deleted_at:
         return False
     if exchange.status == 404 and catch_all.reaches_catch_all(exchange):
-        honoured = exchange.detail == catch_all.NO_CHUTE or exchange.method == "HEAD"
+        honoured = exchange.detail == D.NO_MATCHING_CHUTE or exchange.method == "HEAD"
     else:
         honoured = _honoured(exchange)
     return honoured and sent - facts.cached_at < D3_WINDOW
@@ -337,11 +330,11 @@ def d8(exchange: Exchange, context: Context) -> bool:
         return False
     label = operation(exchange.method, exchange.path)
     if label == GET_KEY:
-        return exchange.detail == NOT_FOUND_GET.format(id=key_id_in(exchange.path))
+        return exchange.detail == D.GET_KEY_NOT_FOUND.format(api_key_id=key_id_in(exchange.path))
     if label == DELETE_KEY:
-        return exchange.detail == NOT_FOUND_DELETE
+        return exchange.detail == D.DELETE_KEY_NOT_FOUND
     if catch_all.reaches_catch_all(exchange):
-        return exchange.detail == catch_all.NO_CHUTE or exchange.method == "HEAD"
+        return exchange.detail == D.NO_MATCHING_CHUTE or exchange.method == "HEAD"
     return False
 
 

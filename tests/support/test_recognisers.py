@@ -9,11 +9,13 @@ import json
 import pytest
 from substrateinterface import Keypair
 
+from tests.support import details as D
 from tests.support import recognisers
+from tests.support.details import BAD_KEY_NAME, BAD_OBJECT_TYPE, NO_MATCHING_CHUTE
 from tests.support.deviations import ALL, Recorder, parse_known
 from tests.support.exchange import Exchange
 from tests.support.key_journal import KeyJournal
-from tests.support.recognisers import BAD_NAME, BAD_OBJECT_TYPE, Context, recognise
+from tests.support.recognisers import Context, recognise
 from tests.support.signing import hotkey_headers
 
 ALICE = Keypair.create_from_uri("//Alice")
@@ -214,8 +216,7 @@ def non_admin(method: str, path: str, status: int, detail: str | None):
     )
 
 
-NO_CHUTE = "No matching chute found!"
-NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
+NOT_FOUND = D.GET_KEY_NOT_FOUND.format(api_key_id="chutes")
 
 
 @pytest.mark.parametrize(
@@ -228,7 +229,7 @@ NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
             "DELETE",
             "/api_keys/chutes",
             404,
-            "API key not found, or does not belong to you",
+            D.DELETE_KEY_NOT_FOUND,
             {"D8"},
         ),
         (("chutes", "other", "read"), "GET", "/api_keys/chutes", 404, NOT_FOUND, set()),
@@ -238,7 +239,7 @@ NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
             "DELETE",
             "/api_keys/chutes",
             404,
-            "API key not found, or does not belong to you",
+            D.DELETE_KEY_NOT_FOUND,
             set(),
         ),
         (("chutes", None, "read"), "GET", "/api_keys/", 200, None, set()),
@@ -247,12 +248,12 @@ NOT_FOUND = "API key with id chutes not found or doesn't belong to you"
             "GET",
             "/x/chutes",
             404,
-            "No matching chute found!",
+            D.NO_MATCHING_CHUTE,
             {"D8", "D12"},
         ),
         # The object id is the path's second segment only on a path /a/b.
-        (("chutes", "chutes", "read"), "GET", "/x/y/chutes", 404, NO_CHUTE, set()),
-        (("chutes", None, "write"), "PUT", "/x/y/chutes", 404, NO_CHUTE, {"D8", "D12"}),
+        (("chutes", "chutes", "read"), "GET", "/x/y/chutes", 404, NO_MATCHING_CHUTE, set()),
+        (("chutes", None, "write"), "PUT", "/x/y/chutes", 404, NO_MATCHING_CHUTE, {"D8", "D12"}),
     ],
 )
 def test_d8_only_where_the_scope_matches(scope, method, path, status, detail, found):
@@ -278,7 +279,7 @@ def test_create_deviations():
     assert shown(create({**scoped, "admin": False}, status=400, payload=bad_type)) == set()
     nulls = {"name": "n", "admin": "no", "scopes": None}
     assert shown(create(nulls, status=400, payload=bad_type)) == set()  # D4's crash, not this
-    bad_name = {"detail": BAD_NAME}
+    bad_name = {"detail": BAD_KEY_NAME}
     assert shown(create({"name": "", "admin": "yes"}, status=400, payload=bad_name)) == {"D10"}
     assert shown(create({"name": "", "admin": True}, status=400, payload=bad_name)) == set()
     assert shown(create({"name": "", "admin": "yes"}, status=400, payload=bad_type)) == set()
@@ -334,41 +335,38 @@ def catch_all(method: str, path: str, status: int, detail: str | None, **kw) -> 
 
 
 def test_d12_unauthenticated():
-    assert shown(catch_all("GET", "/api_keys", 401, "Authentication required.")) == {"D12"}
-    assert shown(catch_all("GET", "/nothing", 401, "Authentication required.")) == {"D12"}
-    assert shown(catch_all("GET", "/nothing", 404, "No matching chute found!")) == set()
+    assert shown(catch_all("GET", "/api_keys", 401, D.AUTHENTICATION_REQUIRED)) == {"D12"}
+    assert shown(catch_all("GET", "/nothing", 401, D.AUTHENTICATION_REQUIRED)) == {"D12"}
+    assert shown(catch_all("GET", "/nothing", 404, D.NO_MATCHING_CHUTE)) == set()
     assert shown(catch_all("GET", "/nothing", 404, "Not Found")) == set()
-    assert shown(catch_all("GET", "/api_keys/", 401, "Authentication required.")) == set()
+    assert shown(catch_all("GET", "/api_keys/", 401, D.AUTHENTICATION_REQUIRED)) == set()
 
 
 def test_d12_a_known_key_with_another_secret_is_refused_exactly():
     other = TOKEN[:-1] + ("y" if TOKEN[-1] != "y" else "z")
     auth = {"Authorization": f"Basic {other}"}
-    refused = catch_all("GET", "/x", 401, "Invalid token or user not found", headers=auth)
-    accepted = catch_all("GET", "/x", 404, "No matching chute found!", headers=auth)
+    refused = catch_all("GET", "/x", 401, D.API_KEY_REFUSED, headers=auth)
+    accepted = catch_all("GET", "/x", 404, D.NO_MATCHING_CHUTE, headers=auth)
     assert shown(refused, key_context(admin=True)) == {"D12"}
     assert shown(accepted, key_context(admin=True)) == set()  # a secret left unchecked
 
 
 def test_d12_hotkey_rules():
     get = signed("GET", "/x")
-    no_purpose = "Either payload_str or purpose must be provided"
+    no_purpose = D.SIGNED_WITHOUT_BODY
     assert shown(catch_all("GET", "/x", 401, no_purpose, headers=get, sent_at=1000)) == {"D12"}
     stale = signed("GET", "/x", nonce="1")
     assert shown(catch_all("GET", "/x", 401, no_purpose, headers=stale, sent_at=1000)) == set()
     body = b"{}"
     put = hotkey_headers(ALICE, "1000", None, body)
-    ok = catch_all("PUT", "/api_keys/", 404, "No matching chute found!", headers=put, body=body)
+    ok = catch_all("PUT", "/api_keys/", 404, D.NO_MATCHING_CHUTE, headers=put, body=body)
     assert shown(ok, Context(users=frozenset({ALICE.ss58_address}))) == {"D12"}
     wrong = hotkey_headers(ALICE, "1000", "api_keys")
-    assert (
-        shown(catch_all("PUT", "/api_keys/", 404, "No matching chute found!", headers=wrong))
-        == set()
-    )
+    assert shown(catch_all("PUT", "/api_keys/", 404, D.NO_MATCHING_CHUTE, headers=wrong)) == set()
 
 
 def test_d12_head_has_no_body_and_the_length_of_one():
-    length = len(b'{"detail":"Authentication required."}')
+    length = len(json.dumps({"detail": D.AUTHENTICATION_REQUIRED}, separators=(",", ":")))
     head = catch_all(
         "HEAD", "/api_keys/", 401, None, response_headers={"content-length": str(length)}
     )

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, ALICE_ID, ENDPOINTS, Mock
 
-MALFORMED = {"detail": "Missing or invalid authorization header(s)"}
-REFUSED = {"detail": "Invalid token or user not found"}
+MALFORMED = {"detail": D.MALFORMED_API_KEY}
+REFUSED = {"detail": D.API_KEY_REFUSED}
 TOKEN = re.compile(r"^cpk_[a-f0-9]{32}\.[a-f0-9]{32}\.[a-zA-Z0-9]{32}$")
 
 

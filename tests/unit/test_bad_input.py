@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, ALICE_ID, NOW, Mock, body_of, raw_request
 
 LIMIT = 1024 * 1024
 TOO_LARGE = {"detail": f"Request body too large (limit {LIMIT} bytes)"}
-PARSE_ERROR = {"detail": "There was an error parsing the body"}
+PARSE_ERROR = {"detail": D.BODY_NOT_UTF8}
 
 
 def test_body_over_1_mib_is_413(mock: Mock) -> None:
@@ -144,7 +145,7 @@ def test_huge_headers(mock: Mock, name: str) -> None:
 
 def test_huge_nonce(mock: Mock) -> None:
     response = mock.signed(ALICE, "GET", "/api_keys/", nonce="9" * 100_000)
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid nonce!"})
+    assert (response.status_code, response.json()) == (401, {"detail": D.INVALID_NONCE})
 
 
 def headers_with(name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
@@ -165,8 +166,7 @@ def test_non_latin_signature(mock: Mock) -> None:
     assert response.status_code == 401
     shown = value.decode("latin-1")
     assert response.json() == {
-        "detail": f"Invalid signature: {shown}, with error: "
-        "non-hexadecimal number found in fromhex() arg at position 0"
+        "detail": D.UNPARSEABLE_SIGNATURE.format(signature=shown, error=D.NOT_HEX_AT_0)
     }
 
 
@@ -175,7 +175,7 @@ def test_non_latin_hotkey(mock: Mock) -> None:
         mock.app, "GET", "/api_keys/", headers_with(b"x-chutes-hotkey", "ключ".encode())
     )
     assert response.status_code == 401
-    assert response.json()["detail"].startswith("Invalid request signature for hotkey ")
+    assert response.json()["detail"].startswith(D.prefix(D.BAD_SIGNATURE))
 
 
 def test_non_latin_authorization(mock: Mock) -> None:
@@ -183,14 +183,14 @@ def test_non_latin_authorization(mock: Mock) -> None:
     response = raw_request(mock.app, "GET", "/api_keys/", headers)
     assert (response.status_code, response.json()) == (
         401,
-        {"detail": "Missing or invalid authorization header(s)"},
+        {"detail": D.MALFORMED_API_KEY},
     )
 
 
 def test_bearer_with_non_latin_token(mock: Mock) -> None:
     headers = [(b"authorization", "Bearer ключ.ключ.ключ".encode())]
     response = raw_request(mock.app, "GET", "/api_keys/", headers)
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+    assert (response.status_code, response.json()) == (401, {"detail": D.JWT_INVALID})
 
 
 @pytest.mark.parametrize("path", ["/api_keys/%00", "/api_keys/%FF", "/api_keys/" + "x" * 10_000])
@@ -304,7 +304,7 @@ def test_overlong_hotkey_is_refused_without_decoding(
     message = f"{hotkey}:{NOW}:api_keys"
     assert (response.status_code, response.json()) == (
         401,
-        {"detail": f"Invalid request signature for hotkey {hotkey}. Message: {message}"},
+        {"detail": D.BAD_SIGNATURE.format(hotkey=hotkey, message=message)},
     )
     added = mock.client.post("/_mock/users", json={"username": "long", "hotkey": hotkey})
     if length > 64 * 1024:  # the control API's body limit

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mock_server import errors
+from tests.support import details as D
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
 
@@ -54,6 +55,6 @@ def test_the_reference_quotes_the_detail(name: str) -> None:
 
 def test_a_changed_word_is_noticed() -> None:
     doc = DOC.read_text(encoding="utf-8")
-    assert quoted_pattern("Invalid nonce!").search(doc)
-    assert not quoted_pattern("Invalid nonce.").search(doc)
-    assert not quoted_pattern("Could not find user with hotkey {hotkey}").search(doc)
+    assert quoted_pattern(D.INVALID_NONCE).search(doc)
+    assert not quoted_pattern(D.INVALID_NONCE.replace("!", ".")).search(doc)
+    assert not quoted_pattern(D.UNKNOWN_HOTKEY.replace(":", "")).search(doc)

@@ -12,17 +12,18 @@ import pytest
 from substrateinterface import Keypair
 
 from mock_server.quirks import PRODUCTION, Quirk
+from tests.support import details as D
 from tests.support.signing import hotkey_headers
 from tests.unit.harness import ALICE, ALICE_ID, BOB, NOW, Mock, body_of, raw_request
 
 SIX = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
-AUTH_REQUIRED = {"detail": "Authentication required."}
-NO_CHUTE = {"detail": "No matching chute found!"}
+AUTH_REQUIRED = {"detail": D.AUTHENTICATION_REQUIRED}
+NO_CHUTE = {"detail": D.NO_MATCHING_CHUTE}
 NOT_ALLOWED = {"detail": "Method Not Allowed"}
-NO_PURPOSE = {"detail": "Either payload_str or purpose must be provided"}
-INVALID_NONCE = {"detail": "Invalid nonce!"}
-KEY_REFUSED = {"detail": "Invalid token or user not found"}
-KEY_MALFORMED = {"detail": "Missing or invalid authorization header(s)"}
+NO_PURPOSE = {"detail": D.SIGNED_WITHOUT_BODY}
+INVALID_NONCE = {"detail": D.INVALID_NONCE}
+KEY_REFUSED = {"detail": D.API_KEY_REFUSED}
+KEY_MALFORMED = {"detail": D.MALFORMED_API_KEY}
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 CHARLIE = Keypair.create_from_uri("//Charlie")  # a valid hotkey that no user has
 
@@ -57,7 +58,7 @@ def json_length(detail: dict) -> str:
 
 
 def bad_signature(hotkey: str, message: str) -> dict:
-    return {"detail": f"Invalid request signature for hotkey {hotkey}. Message: {message}"}
+    return {"detail": D.BAD_SIGNATURE.format(hotkey=hotkey, message=message)}
 
 
 def answer(response) -> tuple[int, object]:
@@ -249,10 +250,7 @@ def test_a4_a_signature_that_is_not_hex(prod: Mock) -> None:
     response = signed_raw(prod, "POST", "/nope", headers={"X-Chutes-Signature": "zz"})
     assert answer(response) == (
         401,
-        {
-            "detail": "Invalid signature: zz, with error: non-hexadecimal number found in "
-            "fromhex() arg at position 0"
-        },
+        {"detail": D.UNPARSEABLE_SIGNATURE.format(signature="zz", error=D.NOT_HEX_AT_0)},
     )
 
 
@@ -303,13 +301,13 @@ def test_b_a_jwt(prod: Mock) -> None:
     assert answer(prod.with_key(prod.jwt(), "GET", "/x", scheme="bEaReR")) == (404, NO_CHUTE)
     assert answer(prod.with_key("abc", "GET", "/x", scheme="Bearer")) == (
         401,
-        {"detail": "Invalid token."},
+        {"detail": D.JWT_INVALID},
     )
     expired = prod.jwt(ttl=10)
     prod.state.clock.advance(10)
     assert answer(prod.with_key(expired, "PATCH", "/x", scheme="Bearer")) == (
         401,
-        {"detail": "Token expired."},
+        {"detail": D.JWT_EXPIRED},
     )
 
 
@@ -461,7 +459,7 @@ def test_d11_a_non_string_sub_is_500_only_when_on(production, d12, method) -> No
     refused = d12.with_key(d12.jwt(ALICE_ID, sub=123), method, "/x", scheme="Bearer")
     assert refused.status_code == 401
     if method != "HEAD":
-        assert refused.json() == {"detail": "Invalid token."}
+        assert refused.json() == {"detail": D.JWT_INVALID}
 
 
 # Without D12 ------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ import json
 import pytest
 from substrateinterface import Keypair
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, BOB, NOW, Mock, body_of, raw_request
 
-INVALID_NONCE = {"detail": "Invalid nonce!"}
+INVALID_NONCE = {"detail": D.INVALID_NONCE}
 
 
 def bad_signature(hotkey: str, message: str) -> dict:
-    return {"detail": f"Invalid request signature for hotkey {hotkey}. Message: {message}"}
+    return {"detail": D.BAD_SIGNATURE.format(hotkey=hotkey, message=message)}
 
 
 def raw_headers(hotkey: str, nonce: str | bytes, signature: str | bytes) -> dict:
@@ -100,8 +101,10 @@ def test_nonce_is_checked_before_the_signature(mock: Mock) -> None:
 def test_unparseable_signature(mock: Mock, signature: str, position: int) -> None:
     response = list_with(mock, raw_headers(ALICE.ss58_address, str(NOW), signature))
     assert response.status_code == 401
-    error = f"non-hexadecimal number found in fromhex() arg at position {position}"
-    assert response.json() == {"detail": f"Invalid signature: {signature}, with error: {error}"}
+    error = D.NOT_HEX_AT_0.replace("position 0", f"position {position}")
+    assert response.json() == {
+        "detail": D.UNPARSEABLE_SIGNATURE.format(signature=signature, error=error)
+    }
 
 
 def test_upper_case_hex_is_accepted(mock: Mock) -> None:
@@ -142,7 +145,7 @@ def test_signature_of_the_wrong_length(mock: Mock, length: int) -> None:
     signature = (ALICE.sign(message) * 2)[:length].hex()
     response = list_with(mock, raw_headers(ALICE.ss58_address, nonce, signature))
     if length == 0:  # an empty signature header means: no signature at all
-        assert response.json() == {"detail": "Can't find a user with that api key in our db :("}
+        assert response.json() == {"detail": D.NO_CREDENTIALS}
     else:
         assert (response.status_code, response.json()) == (
             401,
@@ -215,7 +218,7 @@ def test_registry_requires_registration(mock: Mock) -> None:
     response = mock.signed(BOB, "GET", "/registry/auth")
     assert (response.status_code, response.json()) == (
         401,
-        {"detail": "Hotkey is not registered on netuid 64"},
+        {"detail": D.NOT_REGISTERED.format(netuid=64)},
     )
 
 
@@ -234,7 +237,7 @@ def test_registry_registration_on_another_netuid_does_not_count(mock: Mock) -> N
 def test_unregistered_alice_is_refused_by_the_registry(mock: Mock) -> None:
     assert mock.client.delete(f"/_mock/metagraph/64/{ALICE.ss58_address}").status_code == 200
     response = mock.signed(ALICE, "GET", "/registry/auth")
-    assert response.json() == {"detail": "Hotkey is not registered on netuid 64"}
+    assert response.json() == {"detail": D.NOT_REGISTERED.format(netuid=64)}
 
 
 @pytest.mark.parametrize(
@@ -253,7 +256,7 @@ def test_other_endpoints_need_a_user(mock: Mock, method: str, path: str) -> None
     response = mock.signed(stranger, method, path, body)
     assert (response.status_code, response.json()) == (
         401,
-        {"detail": f"Could not find user with hotkey: {stranger.ss58_address}"},
+        {"detail": D.UNKNOWN_HOTKEY.format(hotkey=stranger.ss58_address)},
     )
 
 

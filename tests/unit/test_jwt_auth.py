@@ -5,10 +5,11 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE_ID, BOB_ID, ENDPOINTS, Mock
 
-INVALID = {"detail": "Invalid token."}
-EXPIRED = {"detail": "Token expired."}
+INVALID = {"detail": D.JWT_INVALID}
+EXPIRED = {"detail": D.JWT_EXPIRED}
 
 
 def bearer(mock: Mock, token: str, method: str = "GET", path: str = "/api_keys/", **kw):
@@ -35,7 +36,7 @@ def test_lower_case_bearer_is_a_jwt(mock: Mock) -> None:
 
 def test_a_jwt_under_basic_is_read_as_an_api_key(mock: Mock) -> None:
     response = mock.with_key(mock.jwt(), "GET", "/api_keys/", scheme="Basic")
-    assert response.json() == {"detail": "Missing or invalid authorization header(s)"}
+    assert response.json() == {"detail": D.MALFORMED_API_KEY}
 
 
 def test_expired_token(mock: Mock) -> None:

@@ -7,16 +7,12 @@ import uuid
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, ALICE_ID, BOB, Mock
 
-BAD_NAME = {
-    "detail": "Invalid request: API key name should start with alphanumeric character and "
-    "contain up to 32 total allowed characters (letters, numbers, dashes, underscores, or spaces)"
-}
-BAD_OBJECT_TYPE = {
-    "detail": "Invalid request: Invalid object_type, must be one of images, chutes, invocations"
-}
-DUPLICATE = {"detail": "An API key already exists with this name"}
+BAD_NAME = {"detail": D.BAD_KEY_NAME}
+BAD_OBJECT_TYPE = {"detail": D.BAD_OBJECT_TYPE}
+DUPLICATE = {"detail": D.DUPLICATE_KEY_NAME}
 KEY_FIELDS = ("api_key_id", "user_id", "admin", "name", "created_at", "last_used_at", "scopes")
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -178,12 +174,12 @@ def test_get_and_delete_of_an_unknown_key(mock: Mock, key_id: str) -> None:
     got = mock.signed(ALICE, "GET", f"/api_keys/{key_id}")
     assert (got.status_code, got.json()) == (
         404,
-        {"detail": f"API key with id {key_id} not found or doesn't belong to you"},
+        {"detail": D.GET_KEY_NOT_FOUND.format(api_key_id=key_id)},
     )
     deleted = mock.signed(ALICE, "DELETE", f"/api_keys/{key_id}")
     assert (deleted.status_code, deleted.json()) == (
         404,
-        {"detail": "API key not found, or does not belong to you"},
+        {"detail": D.DELETE_KEY_NOT_FOUND},
     )
 
 
@@ -192,8 +188,8 @@ def test_get_and_delete_of_another_users_key(mock: Mock) -> None:
     got = mock.signed(ALICE, "GET", f"/api_keys/{key_id}")
     assert (got.status_code, got.json()) == (
         404,
-        {"detail": f"API key with id {key_id} not found or doesn't belong to you"},
+        {"detail": D.GET_KEY_NOT_FOUND.format(api_key_id=key_id)},
     )
     deleted = mock.signed(ALICE, "DELETE", f"/api_keys/{key_id}")
-    assert deleted.json() == {"detail": "API key not found, or does not belong to you"}
+    assert deleted.json() == {"detail": D.DELETE_KEY_NOT_FOUND}
     assert mock.signed(BOB, "GET", f"/api_keys/{key_id}").status_code == 200

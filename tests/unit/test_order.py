@@ -3,9 +3,10 @@ validation, business rules."""
 
 from __future__ import annotations
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, Mock, body_of
 
-NO_CREDENTIALS = {"detail": "Can't find a user with that api key in our db :("}
+NO_CREDENTIALS = {"detail": D.NO_CREDENTIALS}
 
 
 def json_invalid(offset: int, error: str) -> dict:

@@ -9,6 +9,7 @@ import pytest
 
 from mock_server.quirks import DESCRIPTIONS, PRODUCTION, Quirk, parse_quirks
 from mock_server.settings import Settings
+from tests.support import details as D
 from tests.unit.harness import (
     ALICE,
     ALICE_ID,
@@ -107,7 +108,7 @@ def test_d3_deleted_key_lives_60s_after_first_use(make_mock) -> None:
         response = quirk_mock.with_key(token, "GET", "/api_keys/")
         assert (response.status_code, response.json()) == (
             401,
-            {"detail": "Invalid token or user not found"},
+            {"detail": D.API_KEY_REFUSED},
         )
 
 
@@ -198,7 +199,7 @@ def test_d6_nonce_that_crashes_int(make_mock, mock: Mock, nonce: bytes) -> None:
     for quirk_mock in quirky(make_mock, "D6"):
         assert_500_text(nonce_request(quirk_mock, nonce))
     response = nonce_request(mock, nonce)
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid nonce!"})
+    assert (response.status_code, response.json()) == (401, {"detail": D.INVALID_NONCE})
 
 
 def test_d6_keeps_plain_bad_nonces_at_401(make_mock) -> None:
@@ -222,10 +223,10 @@ def scoped_key(mock: Mock, action: str | None, object_id: str | None = None, **k
 
 
 D8_ROUTE_404 = {
-    "GET": {"detail": "API key with id chutes not found or doesn't belong to you"},
-    "DELETE": {"detail": "API key not found, or does not belong to you"},
+    "GET": {"detail": D.GET_KEY_NOT_FOUND.format(api_key_id="chutes")},
+    "DELETE": {"detail": D.DELETE_KEY_NOT_FOUND},
 }
-KEY_REFUSED = {"detail": "Invalid token or user not found"}
+KEY_REFUSED = {"detail": D.API_KEY_REFUSED}
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
@@ -375,7 +376,7 @@ def test_d11_non_string_sub_is_500(make_mock, mock: Mock, sub) -> None:
         assert_500_text(quirk_mock.with_key(token, "GET", "/api_keys/", scheme="Bearer"))
     token = mock.jwt(ALICE_ID, sub=sub)
     response = mock.with_key(token, "GET", "/api_keys/", scheme="Bearer")
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+    assert (response.status_code, response.json()) == (401, {"detail": D.JWT_INVALID})
 
 
 def test_production_keeps_the_contract_elsewhere(make_mock) -> None:

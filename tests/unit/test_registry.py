@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, REGISTRY_PASSWORD, Mock, basic_registry_header
 
 
@@ -41,4 +42,4 @@ def test_netuid_setting_names_the_subnet(make_mock) -> None:
     assert mock.signed(ALICE, "GET", "/registry/auth").status_code == 200
     mock.client.delete(f"/_mock/metagraph/12/{ALICE.ss58_address}")
     response = mock.signed(ALICE, "GET", "/registry/auth")
-    assert response.json() == {"detail": "Hotkey is not registered on netuid 12"}
+    assert response.json() == {"detail": D.NOT_REGISTERED.format(netuid=12)}

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, Mock, body_of
 
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
-GE = "Input should be greater than or equal to 0"
+GE = D.BELOW_ZERO
 BOOL = "Input should be a valid boolean"
 ACTIONS = "'read', 'write', 'delete' or 'invoke'"
 

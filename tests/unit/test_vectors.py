@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import details as D
 from tests.unit.harness import ALICE, Mock
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "real_client_requests.jsonl"
@@ -69,13 +70,13 @@ def test_the_vectors_are_the_documented_set() -> None:
 @pytest.mark.parametrize("vector", cases(hotkey_is_alice=True))
 def test_alice_vector(mock: Mock, vector: dict[str, Any]) -> None:
     """Fresh: authenticated (whatever the business outcome: ids and names of
-    the capture session may answer 400/404/409 here). Stale: Invalid nonce!"""
+    the capture session may answer 400/404/409 here). Stale: 401, the nonce refused."""
     response = replay(mock, vector)
     if vector["nonce_fresh_at_server_time"]:
         assert response.status_code != 401, response.text
         assert response.status_code < 500, response.text
     else:
-        assert (response.status_code, response.json()) == (401, {"detail": "Invalid nonce!"})
+        assert (response.status_code, response.json()) == (401, {"detail": D.INVALID_NONCE})
 
 
 @pytest.mark.parametrize("vector", cases(hotkey_is_alice=False))
@@ -86,7 +87,7 @@ def test_other_hotkey_vector(mock: Mock, vector: dict[str, Any]) -> None:
     response = replay(mock, vector)
     assert (response.status_code, response.json()) == (
         401,
-        {"detail": f"Could not find user with hotkey: {OTHER_HOTKEY}"},
+        {"detail": D.UNKNOWN_HOTKEY.format(hotkey=OTHER_HOTKEY)},
     )
     mock.add_user("dave", hotkey=OTHER_HOTKEY)
     response = replay(mock, vector)
@@ -112,4 +113,4 @@ def test_a_create_vector_is_refused_once_its_body_is_reserialised(mock: Mock) ->
     headers = [(k, v) for k, v in vector["headers"] if k != "Content-Length"]
     response = replay(mock, {**vector, "headers": headers, "body_b64": base64.b64encode(spaced)})
     assert response.status_code == 401
-    assert response.json()["detail"].startswith("Invalid request signature for hotkey")
+    assert response.json()["detail"].startswith(D.prefix(D.BAD_SIGNATURE))

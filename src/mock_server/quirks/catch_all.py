@@ -18,7 +18,7 @@ No 307 and no `404 Not Found`, ever; HEAD is never a real route; routing uses
 the percent-decoded path. The catch-all answers, in this order:
 
     A  X-Chutes-Hotkey and X-Chutes-Signature (Authorization ignored):
-         bad nonce                     -> 401 Invalid nonce!  (D6: 500)
+         bad nonce                     -> 401 INVALID_NONCE  (D6: 500)
          GET, HEAD, DELETE             -> 401 Either payload_str or purpose ...
          message "{hotkey}:{nonce}:{sha256 hex of the raw body}"
          signature not hex             -> 401 Invalid signature: ...
