@@ -13,17 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.errors import BODY_NOT_UTF8, BadRequest, ValidationFailed
+from mock_server.quirks import coercion
 from mock_server.spec import Operation, Parameter
 
 MISSING: Any = object()
 
 _INT = re.compile(r"\s*[+-]?[0-9]+\s*")
-# Lax integers as pydantic reads a string: Python's digit grouping (`1_000`)
-# and a zero fraction (`1.0`, not `1.`) pass.
-_LAX_INT = re.compile(r"\s*[+-]?[0-9](?:_?[0-9])*(?:\.0+)?\s*")
 _BOOL_PARSING = "Input should be a valid boolean, unable to interpret input"
-_LAX_TRUE = {"1", "on", "t", "true", "y", "yes"}
-_LAX_FALSE = {"0", "off", "f", "false", "n", "no"}
 
 _TYPE_ERRORS = {
     "boolean": ("bool_type", "Input should be a valid boolean"),
@@ -145,16 +141,8 @@ def raise_if_any(entries: list[dict[str, Any]]) -> None:
 def _parse_param(param: Parameter, raw: str, lax: bool) -> tuple[Any, dict | None]:
     if param.schema.get("type") != "integer":
         return raw, None
-    pattern = _LAX_INT if lax else _INT
-    if not pattern.fullmatch(raw):
-        return raw, {
-            "type": "int_parsing",
-            "loc": [param.location, param.name],
-            "msg": _INT_PARSING,
-            "input": raw,
-        }
     try:
-        return int(raw.strip().split(".")[0]), None
+        value = coercion.lax_int(raw) if lax else int(raw) if _INT.fullmatch(raw) else None
     except ValueError:  # over Python's 4300-digit limit: pydantic's int_parsing_size
         return raw, {
             "type": "int_parsing_size",
@@ -162,6 +150,14 @@ def _parse_param(param: Parameter, raw: str, lax: bool) -> tuple[Any, dict | Non
             "msg": "Unable to parse input string as an integer, exceeded maximum size",
             "input": raw,
         }
+    if value is None:
+        return raw, {
+            "type": "int_parsing",
+            "loc": [param.location, param.name],
+            "msg": _INT_PARSING,
+            "input": raw,
+        }
+    return value, None
 
 
 def _entries(validator: Any, instance: Any, loc: list, raw_input: Any, original: Any = MISSING):
@@ -327,9 +323,5 @@ def _coerce_lax(body: Any, schema: dict[str, Any]) -> Any:
     for name, prop in schema.get("properties", {}).items():
         if prop.get("type") != "boolean" or name not in coerced:
             continue
-        value = coerced[name]
-        if isinstance(value, str) and value.lower() in _LAX_TRUE | _LAX_FALSE:
-            coerced[name] = value.lower() in _LAX_TRUE  # no strip: pydantic refuses " yes"
-        elif type(value) in (int, float) and value in (0, 1):
-            coerced[name] = bool(value)
+        coerced[name] = coercion.lax_bool(coerced[name])
     return coerced

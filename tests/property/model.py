@@ -36,6 +36,8 @@ from tests.support.details import (
     NO_MATCHING_CHUTE,
     NOT_REGISTERED,
 )
+from tests.support.lax import lax_bool as read_lax_bool
+from tests.support.lax import lax_int
 from tests.support.secret import Secret, reveal
 
 OBJECT_TYPES = ("images", "chutes", "invocations")
@@ -44,9 +46,6 @@ DEFAULT_LIMIT = 25
 INT64_MAX = 2**63 - 1  # production's page/limit/offset overflow past this (D7)
 D3_WINDOW = 60.0  # production honours a deleted key this long after its first use
 NONCE_CRASH_DIGITS = 308  # more digits than this crash production's nonce check (D6)
-LAX_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})  # production's lax booleans (D10)
-LAX_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-_LAX_INT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"
 _NAIVE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?")
 TOKEN = re.compile(r"cpk_([a-f0-9]{32})\.([a-f0-9]{32})\.[a-zA-Z0-9]{32}")
@@ -215,14 +214,10 @@ def name_allowed_by_production(name: str) -> bool:
 
 
 def lax_bool(value: Any) -> Any:
-    """What production's lax validation makes of a boolean field (D10): 'yes',
-    'OFF', 1, 0 and the like become booleans (text is not stripped: ' yes' is
-    refused); anything else stays as it is."""
-    if isinstance(value, str) and value.lower() in LAX_TRUE | LAX_FALSE:
-        return value.lower() in LAX_TRUE
-    if type(value) in (int, float) and value in (0, 1):
-        return bool(value)
-    return value
+    """What production's lax validation makes of a boolean field (D10): the
+    boolean it reads (`lax.lax_bool`), else the value as it is."""
+    read = read_lax_bool(value)
+    return value if read is None else read
 
 
 Param = int | str | None  # a query parameter: a whole number, raw text, or absent
@@ -238,8 +233,8 @@ def param_entries(
     entries: list[dict[str, Any]] = []
     for name, value in params.items():
         if isinstance(value, str):
-            if "D10" in world and _LAX_INT.fullmatch(value):
-                value = int(value.strip().split(".")[0])
+            if "D10" in world and lax_int(value) is not None:
+                value = lax_int(value)
             else:
                 entries.append(
                     {

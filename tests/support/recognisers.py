@@ -31,6 +31,7 @@ from tests.support import catch_all
 from tests.support import details as D
 from tests.support.exchange import Exchange
 from tests.support.key_journal import D3_WINDOW, KeyJournal
+from tests.support.lax import lax_bool, lax_int
 from tests.support.routing import (
     CREATE,
     DELETE_KEY,
@@ -50,9 +51,6 @@ DEFAULT_LIMIT = 25
 _NAME = re.compile(r"[\w$.\-\s\u0080-\uffff]{1,24}")
 _NAME_PRODUCTION = re.compile(r"^[\w$.\-\s\u0080-\uffff]{1,24}$")  # `$` allows a final "\n"
 _STRICT_INT = re.compile(r"\s*[+-]?[0-9]+\s*")
-_LAX_INT = re.compile(r"\s*[+-]?[0-9]+(?:_[0-9]+)*(?:\.0*)?\s*")
-_LAX_BOOL = {"1": True, "on": True, "t": True, "true": True, "y": True, "yes": True}
-_LAX_BOOL |= {"0": False, "off": False, "f": False, "false": False, "n": False, "no": False}
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?$")
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 ACTIONS = ("read", "write", "delete", "invoke")
@@ -93,20 +91,14 @@ def _int(raw: str | None, default: int) -> tuple[int | None, bool]:
         return default, False
     if _STRICT_INT.fullmatch(raw):
         return int(raw), False
-    if _LAX_INT.fullmatch(raw):
-        return int(raw.strip().split(".")[0].replace("_", "")), True
-    return None, False
+    value = lax_int(raw)
+    return value, value is not None
 
 
 def _bool(value: Any) -> tuple[bool | None, bool]:
     """(value, coerced) as production reads a boolean field."""
-    if isinstance(value, bool):
-        return value, False
-    if isinstance(value, str) and value.lower() in _LAX_BOOL:
-        return _LAX_BOOL[value.lower()], True
-    if type(value) in (int, float) and value in (0, 1):
-        return bool(value), True
-    return None, False
+    read = lax_bool(value)
+    return read, read is not None and not isinstance(value, bool)
 
 
 def _paging(exchange: Exchange) -> tuple[int, int, bool] | None:
