@@ -8,10 +8,10 @@ from typing import Any
 
 from mock_server import hotkeys, jwt_tokens, keys, spec, views
 from mock_server.clock import LATEST
+from mock_server.context import Context, Result
 from mock_server.errors import CLOCK_OUT_OF_RANGE, BadRequest, NotFound
 from mock_server.faults import FaultBook, check_rule
 from mock_server.journal import DEFAULT_PAGE, Journal
-from mock_server.routes import Context, Result
 from mock_server.state import MockState
 
 

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
 from mock_server.auth import AuthKind, Caller
+from mock_server.context import Context, Result
 from mock_server.errors import (
     BODY_NOT_UTF8,
     BODY_TOO_LARGE,
@@ -29,7 +30,6 @@ from mock_server.errors import (
 )
 from mock_server.quirks import coercion
 from mock_server.responses import send_json
-from mock_server.routes import Context, Result
 from mock_server.spec import Document, Operation
 from mock_server.state import MockState
 from mock_server.validation import MISSING, raise_if_any, validate_body, validate_params

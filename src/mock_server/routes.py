@@ -8,35 +8,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from mock_server import rules, views
-from mock_server.auth import Caller
+from mock_server.context import Context, Result
 from mock_server.errors import DELETE_KEY_NOT_FOUND, GET_KEY_NOT_FOUND, NotFound
 from mock_server.quirks import crashes, formats, ordering
-from mock_server.state import MockState
 
 DEFAULT_LIMIT = 25
-
-Result = tuple[Any, dict[str, str]]
-
-
-@dataclass(slots=True)
-class Context:
-    state: MockState
-    caller: Caller | None
-    params: dict[str, Any]
-    body: Any
-
-    @property
-    def user_id(self) -> str:
-        assert self.caller is not None and self.caller.user is not None
-        return self.caller.user.user_id
-
-    @property
-    def naive_dates(self) -> bool:
-        return formats.naive_dates(self.state.settings.quirks)
 
 
 def registry_auth(ctx: Context) -> Result:

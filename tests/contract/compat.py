@@ -3,6 +3,13 @@
 `schemathesis/pytest/lazy.py` reads and writes `request.node._nodeid`, which
 pytest 9.2 replaced by `Node._id`. This restores the attribute as a property.
 Imported from this directory's conftest before any test runs.
+
+No public hook avoids it: `schemathesis.pytest.from_fixture` is Schemathesis'
+own public way to bind a schema to a fixture (the target is known only at
+test time), and it is that function which reads the private attribute.
+Schemathesis 4.32.5, the newest release, still does. `install` does nothing
+on a pytest that has the attribute, so the shim can go once either side
+changes.
 """
 
 from __future__ import annotations
