@@ -77,6 +77,7 @@ def _registry_header_ok(target: Target, value: str) -> bool:
 
 @pytest.mark.deviation("D2")
 def test_d2_registry_header_is_basic_base64(target: Target):
+    """§6: the registry header is `Basic base64(":" + password)`."""
     answer = target.signed(target.user_a, "GET", "/registry/auth")
     expect(answer, target, 200, what="registry_auth signed by a registered hotkey")
     value = answer.headers.get("authorization", "")
@@ -92,6 +93,7 @@ def test_d2_registry_header_is_basic_base64(target: Target):
 
 @pytest.mark.deviation("D3")
 def test_d3_deleted_key_is_refused_at_once(target: Target):
+    """§4: a deleted key is refused at once."""
     created = own_key(target, "d3")
     secret = created["secret_key"]
     used = target.with_key(secret, "GET", "/api_keys/")

@@ -25,6 +25,7 @@ def test_unsigned_request_is_401(target: Target):
 
 
 def test_signature_by_another_hotkey_is_401(target: Target):
+    """§3: another hotkey's signature: 401 naming hotkey and message."""
     a, b = target.user_a, target.user_b
     nonce = str(int(target.now()))
     message = signing_message(a.hotkey, nonce, "api_keys")
@@ -38,6 +39,7 @@ def test_signature_by_another_hotkey_is_401(target: Target):
 
 
 def test_signature_for_another_purpose_is_401(target: Target):
+    """§3: a signature for another purpose: 401."""
     a = target.user_a
     nonce = str(int(target.now()))
     headers = hotkey_headers(a.keypair, nonce, "registry")
@@ -47,6 +49,7 @@ def test_signature_for_another_purpose_is_401(target: Target):
 
 
 def test_create_signature_covers_the_body(target: Target):
+    """§3: a create signs the sha256 of the exact body."""
     a = target.user_a
     signed_body = json.dumps({"name": target.ledger.name("sig"), "admin": True}).encode()
     sent_body = json.dumps({"name": target.ledger.name("sig2"), "admin": True}).encode()
@@ -107,6 +110,7 @@ def test_other_users_key_is_invisible(target: Target):
 
 
 def test_secret_only_in_create_response(target: Target):
+    """§4: `secret_key` only in the create answer."""
     created = own_key(target, "sec")
     for path in (f"/api_keys/{created['api_key_id']}", "/api_keys/?limit=1000"):
         answer = target.signed(target.user_a, "GET", path)

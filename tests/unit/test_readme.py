@@ -166,3 +166,28 @@ def test_the_faults_python_example_runs_as_written(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_rules_table_of_tests_readme_is_current() -> None:
+    """tests/README.md's table of the rules checked by URL is the one the
+    rules, the probes and their breakages build (`python -m tests.contract.table`)."""
+    from tests.contract import table
+
+    assert table.current(table.README.read_text(encoding="utf-8")) == table.render(), (
+        "tests/README.md's rules table is stale: run .venv/bin/python -m tests.contract.table"
+    )
+
+
+def test_the_rules_table_has_a_row_per_rule_and_probe_and_every_breakage() -> None:
+    from tests.contract import table
+    from tests.contract.rules import RULES
+    from tests.contract.test_rule_teeth import CAUGHT, PROBES
+
+    built = table.render()
+    by_url = [rule_id for rule_id, rule in RULES.items() if not rule.control]
+    assert len(table.rows()) == len(by_url) + len(PROBES)
+    assert all(f"`test_rule[{rule_id}]`" in built for rule_id in by_url)
+    shown = {
+        c.breakage for c in CAUGHT if c.check in by_url or c.check in {p.__name__ for p in PROBES}
+    }
+    assert all(f"`{breakage}`" in built for breakage in shown)
