@@ -101,7 +101,7 @@ end
 
 # -- 2. the conformance suites, in-process ----------------------------------
 begin "conformance in-process"
-"$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property -m "not in_process" \
+"$BIN/pytest" -q -p no:cacheprovider tests/contract tests/property -m conformance \
   --junitxml=reports/conformance-in-process.xml
 end reports/conformance-in-process.xml
 
@@ -150,16 +150,15 @@ echo "the wheel's chutes-mock serve answers"
 end
 
 # -- 5. every other test, in-process ----------------------------------------
-# The mock's unit tests and the suites' tests of themselves. Most of them
-# serve a mock and run a suite in subprocesses, and wait on them: four
-# workers keep the two cores busy.
+# The mock's unit tests and the suites' tests of themselves (every test not
+# marked conformance). Most of them serve a mock and run a suite in
+# subprocesses, and wait on them: three workers keep the two cores busy.
+# Modules whose fixtures serve broken mocks and run suites once for all
+# their tests are an xdist_group each, kept on one worker (loadgroup).
 begin "the mock's and the kit's own tests, in-process"
-"$BIN/pytest" -q -p no:cacheprovider -n 4 --dist worksteal \
-  tests --ignore=tests/contract --ignore=tests/property --ignore=tests/packaging \
-  --junitxml=reports/self-tests.xml
-"$BIN/pytest" -q -p no:cacheprovider -n 4 --dist worksteal \
-  tests/contract tests/property -m in_process --junitxml=reports/suite-self-tests.xml
-end reports/self-tests.xml reports/suite-self-tests.xml
+"$BIN/pytest" -q -p no:cacheprovider -n 3 --dist loadgroup tests --ignore=tests/packaging \
+  -m "not conformance" --junitxml=reports/self-tests.xml
+end reports/self-tests.xml
 
 # -- 6. the gate from the wheel, and drift -----------------------------------
 # The gate as a pipeline runs it: the wheel's chutes-conformance, from a

@@ -137,6 +137,8 @@ _MARKERS = (
     "deviation(*names): the test probes these deviations (behaviour §7)",
     "control: needs the mock's /_mock/ control API (not collected by URL)",
     "in_process: needs the in-process mock (not collected by URL)",
+    "conformance: a conformance check, set by the plugin on every test of "
+    "tests/contract and tests/property not marked in_process (make check: -m conformance)",
     "slow: builds or installs packages; runs when CHUTES_SLOW_TESTS=1 (scripts/test.sh)",
 )
 
@@ -538,6 +540,16 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
     return True if config.stash.get(_SWEPT_KEY, False) else None
 
 
+_SUITES = ("contract", "property")
+
+
+def _is_conformance_check(item: pytest.Item) -> bool:
+    """A test of the conformance suites, not a test of the suites themselves."""
+    parts = item.path.parts
+    in_suite = len(parts) >= 3 and parts[-3] == "tests" and parts[-2] in _SUITES
+    return in_suite and item.get_closest_marker("in_process") is None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """By URL, the tests that need the mock in this process (the kit's tests
     of itself, the control API's) are not collected: one line says so. Which
@@ -561,6 +573,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"chutes: {len(local)} test(s) not collected by URL: the kit's tests of "
                     "itself and of the mock's control API need the mock in this process",
                 )
+    for item in items:
+        if _is_conformance_check(item):
+            item.add_marker("conformance")
     probes = deviations.recorder(config).probes
     for item in items:
         marker = item.get_closest_marker("deviation")

@@ -42,7 +42,9 @@ from tests.support.details import (
 from tests.support.deviations import Failure
 from tests.support.target import Target, in_process_target, url_target
 
-pytestmark = pytest.mark.in_process
+# Its module fixture serves mocks and runs suites once: under xdist the
+# module stays on one worker (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.in_process, pytest.mark.xdist_group("contract-rule_teeth")]
 
 URL_ENV = {
     "CHUTES_HOTKEY_URI": "//Alice",

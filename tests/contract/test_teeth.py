@@ -40,7 +40,9 @@ import pytest
 
 from tests.support import details as D
 
-pytestmark = pytest.mark.in_process
+# Its module fixture serves mocks and runs suites once: under xdist the
+# module stays on one worker (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.in_process, pytest.mark.xdist_group("contract-teeth")]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVIATIONS = [f"D{n}" for n in range(1, 15)]

@@ -40,7 +40,9 @@ BROKEN = [
 ]
 SEQUENCES = 20
 
-pytestmark = pytest.mark.in_process
+# Its module fixture serves mocks and runs suites once: under xdist the
+# module stays on one worker (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.in_process, pytest.mark.xdist_group("drift-teeth")]
 
 
 @pytest.fixture(scope="module")
