@@ -179,6 +179,11 @@ if grep -E "leaves room|KeyBudgetWarning" reports/gate-production.log; then
   echo "the default key budget did not cover the gate's run"
   exit 1
 fi
+# The report's coverage part counts the tests that decided a rule.
+if ! grep -qE "^rules decided: [1-9][0-9]* test" reports/gate-production.log; then
+  echo "the gate's report counted no test that decided a rule"
+  exit 1
+fi
 end reports/gate-production.xml
 begin "the same gate without D2 listed: exit 1, D2 named"
 status=0

@@ -540,13 +540,13 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
     return True if config.stash.get(_SWEPT_KEY, False) else None
 
 
-_SUITES = ("contract", "property")
+_CONFORMANCE_DIRS = ("contract", "property")
 
 
 def _is_conformance_check(item: pytest.Item) -> bool:
     """A test of the conformance suites, not a test of the suites themselves."""
     parts = item.path.parts
-    in_suite = len(parts) >= 3 and parts[-3] == "tests" and parts[-2] in _SUITES
+    in_suite = len(parts) >= 3 and parts[-3] == "tests" and parts[-2] in _CONFORMANCE_DIRS
     return in_suite and item.get_closest_marker("in_process") is None
 
 
