@@ -16,6 +16,7 @@ import random
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from mock_server import keys
 from mock_server.errors import DUPLICATE_KEY_NAME, Conflict, NotFound
@@ -52,10 +53,12 @@ class ApiKey:
         return (self.created_at, self.api_key_id)
 
 
+_ORDER = attrgetter("order")
+
+
 @dataclass(slots=True)
 class _UserKeys:
-    ordered: list[ApiKey] = field(default_factory=list)
-    order_keys: list[tuple[float, str]] = field(default_factory=list)
+    ordered: list[ApiKey] = field(default_factory=list)  # by ApiKey.order
     names: set[str] = field(default_factory=set)
 
 
@@ -171,9 +174,7 @@ class Store:
             self._slots[api_key_id] = (
                 heapq.heappop(self._free_slots) if self._free_slots else len(self._slots)
             )
-            index = bisect.bisect(owned.order_keys, key.order)
-            owned.order_keys.insert(index, key.order)
-            owned.ordered.insert(index, key)
+            bisect.insort(owned.ordered, key, key=_ORDER)
             owned.names.add(name)
             return key, token
 
@@ -198,9 +199,7 @@ class Store:
             if key is None:
                 return False
             owned = self._user_keys[user_id]
-            index = bisect.bisect_left(owned.order_keys, key.order)
-            del owned.order_keys[index]
-            del owned.ordered[index]
+            del owned.ordered[bisect.bisect_left(owned.ordered, key.order, key=_ORDER)]
             owned.names.discard(key.name)
             del self._keys[api_key_id]
             heapq.heappush(self._free_slots, self._slots.pop(api_key_id))
