@@ -42,14 +42,10 @@ def check_parity(
     for document in {op.document for op in operations}:
         in_spec = {op.operation_id for op in operations if op.document is document}
         handled = set(handlers[document])
-        if in_spec - handled:
-            raise RuntimeError(
-                f"{document}: operations without a handler: {sorted(in_spec - handled)}"
-            )
-        if handled - in_spec:
-            raise RuntimeError(
-                f"{document}: handlers without an operation: {sorted(handled - in_spec)}"
-            )
+        if unhandled := sorted(in_spec - handled):
+            raise RuntimeError(f"{document}: operations without a handler: {unhandled}")
+        if orphans := sorted(handled - in_spec):
+            raise RuntimeError(f"{document}: handlers without an operation: {orphans}")
 
 
 def build_routes(

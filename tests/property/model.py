@@ -233,8 +233,8 @@ def param_entries(
     entries: list[dict[str, Any]] = []
     for name, value in params.items():
         if isinstance(value, str):
-            if "D10" in world and lax_int(value) is not None:
-                value = lax_int(value)
+            if "D10" in world and (read := lax_int(value)) is not None:
+                value = read
             else:
                 entries.append(
                     {

@@ -16,10 +16,11 @@ from mock_server.quirks import Quirk
 # Text as pydantic reads an integer: surrounding whitespace, a sign, Python's
 # digit grouping (`1_000`, not `1__0`, `_1` or `1_`) and a zero fraction
 # (`1.0`, `1_0.00`; not `1.`, `1.5` or `1.0_0`).
-LAX_INT = re.compile(r"\s*[+-]?[0-9](?:_?[0-9])*(?:\.0+)?\s*")
+_LAX_INT = re.compile(r"\s*[+-]?[0-9](?:_?[0-9])*(?:\.0+)?\s*")
 # Text pydantic reads as a boolean (any case; not stripped: " yes" is refused).
-LAX_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-LAX_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_LAX_BOOLS = dict.fromkeys(("1", "on", "t", "true", "y", "yes"), True) | dict.fromkeys(
+    ("0", "off", "f", "false", "n", "no"), False
+)
 
 
 def lax_types(quirks: Set[Quirk]) -> bool:
@@ -35,7 +36,7 @@ def no_lower_bounds(quirks: Set[Quirk]) -> bool:
 def lax_int(raw: str) -> int | None:
     """The integer pydantic reads from `raw`, None when it reads none
     (Python's 4300-digit limit aside: `int` raises ValueError past it)."""
-    if not LAX_INT.fullmatch(raw):
+    if not _LAX_INT.fullmatch(raw):
         return None
     return int(raw.strip().split(".")[0])
 
@@ -43,8 +44,8 @@ def lax_int(raw: str) -> int | None:
 def lax_bool(value: Any) -> Any:
     """The boolean pydantic reads from `value` ('yes', 'OFF', 1, 0.0...), or
     `value` itself when it reads none."""
-    if isinstance(value, str) and value.lower() in LAX_TRUE | LAX_FALSE:
-        return value.lower() in LAX_TRUE
+    if isinstance(value, str) and value.lower() in _LAX_BOOLS:
+        return _LAX_BOOLS[value.lower()]
     if type(value) in (int, float) and value in (0, 1):
         return bool(value)
     return value
